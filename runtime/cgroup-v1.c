@@ -1,0 +1,438 @@
+/* The cgroup v1 driver: one directory per controller hierarchy
+ * (root/memory/<path>, root/cpu/<path>, ...). Used on legacy and hybrid hosts. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "runtime/cgroup-internal.h"
+#include "runtime/rt-internal.h"
+
+/* memory first: its cgroup.procs is the one read for the process list. */
+static const char *const controllers[] = {"memory", "pids", "cpu", "cpuacct"};
+
+static int cg_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *out,
+		  size_t n, rt_error_t *err)
+{
+	char clean[1024];
+	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
+		return -1;
+	if ((size_t)snprintf(out, n, "%s/%s/%s", d->root, ctl, clean) >= n)
+		return rt_error_set(err, ENAMETOOLONG, "cgroup path `%s`", path);
+	return 0;
+}
+
+static bool has_hier(const rt__cgroup_driver_t *d, const char *ctl)
+{
+	for (int i = 0; i < d->nhier; i++)
+		if (strcmp(d->hier[i], ctl) == 0)
+			return true;
+	return false;
+}
+
+static int v1_file(const rt__cgroup_driver_t *d, const char *ctl, const char *path,
+		   const char *file, char *out, size_t n, rt_error_t *err)
+{
+	char dir[3072];
+	if (cg_dir(d, ctl, path, dir, sizeof(dir), err) < 0)
+		return -1;
+	if ((size_t)snprintf(out, n, "%s/%s", dir, file) >= n)
+		return rt_error_set(err, ENAMETOOLONG, "cgroup file `%s/%s`", dir, file);
+	return 0;
+}
+
+static int v1_write(const rt__cgroup_driver_t *d, const char *ctl, const char *path,
+		    const char *file, int64_t v, rt_error_t *err)
+{
+	char f[4096];
+	if (v1_file(d, ctl, path, file, f, sizeof(f), err) < 0)
+		return -1;
+	return rt__write_filef(f, err, "%" PRId64, v);
+}
+
+static int v1_set_memory(const rt__cgroup_driver_t *d, const char *path,
+			 const rt_cgroup_limits_t *l, rt_error_t *err)
+{
+	char memsw[4096];
+	if (v1_file(d, "memory", path, "memory.memsw.limit_in_bytes", memsw, sizeof(memsw), err) <
+	    0)
+		return -1;
+	bool has_memsw = access(memsw, F_OK) == 0;
+	int64_t swap = l->memory_swap;
+	if (swap == 0)
+		swap = l->memory_bytes; /* no swap beyond the memory limit */
+	if (l->memory_bytes > 0) {
+		rt_error_t e1;
+		if (v1_write(d, "memory", path, "memory.limit_in_bytes", l->memory_bytes, &e1) <
+		    0) {
+			/* Lowering memsw below a current memory limit fails, and the
+			 * reverse too: when memory is refused, raise memsw first. */
+			if (e1.errnum != EINVAL || !has_memsw || swap <= 0) {
+				if (err)
+					*err = e1;
+				return -1;
+			}
+			if (v1_write(d, "memory", path, "memory.memsw.limit_in_bytes", swap, err) <
+				0 ||
+			    v1_write(d, "memory", path, "memory.limit_in_bytes", l->memory_bytes,
+				     err) < 0)
+				return -1;
+		}
+	}
+	if (has_memsw && (swap > 0 || (swap == -1 && l->memory_bytes > 0)))
+		return v1_write(d, "memory", path, "memory.memsw.limit_in_bytes", swap, err);
+	return 0;
+}
+
+static int v1_set_limits(const rt__cgroup_driver_t *d, const char *path,
+			 const rt_cgroup_limits_t *l, rt_error_t *err)
+{
+	if (l == NULL)
+		return 0;
+	if ((l->memory_bytes > 0 || l->memory_swap > 0) && v1_set_memory(d, path, l, err) < 0)
+		return -1;
+	if (l->cpu_shares > 0 && v1_write(d, "cpu", path, "cpu.shares", l->cpu_shares, err) < 0)
+		return -1;
+	if (l->cpu_period_us > 0 &&
+	    v1_write(d, "cpu", path, "cpu.cfs_period_us", l->cpu_period_us, err) < 0)
+		return -1;
+	if (l->cpu_quota_us > 0 &&
+	    v1_write(d, "cpu", path, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0)
+		return -1;
+	if (l->pids_max > 0 && v1_write(d, "pids", path, "pids.max", l->pids_max, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int v1_create(const rt__cgroup_driver_t *d, const char *path, const rt_cgroup_limits_t *l,
+		     rt_error_t *err)
+{
+	for (int i = 0; i < d->nhier; i++) {
+		char dir[3072];
+		if (cg_dir(d, d->hier[i], path, dir, sizeof(dir), err) < 0 ||
+		    rt__mkdir_p(dir, 0755, err) < 0)
+			return rt_error_wrap(err, "creating cgroup `%s`", path);
+	}
+	if (v1_set_limits(d, path, l, err) < 0)
+		return rt_error_wrap(err, "setting limits of cgroup `%s`", path);
+	return 0;
+}
+
+/* The optional hierarchies (cpuset, devices, blkio) where path has a
+ * directory: the ones set_extra made. */
+static int v1_enter_opt(const rt__cgroup_driver_t *d, const char *path, const char *file,
+			const char *what, rt_error_t *err)
+{
+	for (int i = 0; i < d->nopt; i++) {
+		char f[4096];
+		if (v1_file(d, d->opt[i], path, file, f, sizeof(f), err) < 0)
+			return -1;
+		if (access(f, F_OK) == 0 && rt__write_file(f, what, err) < 0)
+			return rt_error_wrap(err, "moving into cgroup `%s`", path);
+	}
+	return 0;
+}
+
+static int v1_enter(const rt__cgroup_driver_t *d, const char *path, pid_t pid, rt_error_t *err)
+{
+	for (int i = 0; i < d->nhier; i++) {
+		char f[4096];
+		if (v1_file(d, d->hier[i], path, "cgroup.procs", f, sizeof(f), err) < 0 ||
+		    rt__write_filef(f, err, "%d", (int)pid) < 0)
+			return rt_error_wrap(err, "moving pid %d into cgroup `%s`", (int)pid, path);
+	}
+	char p[32];
+	snprintf(p, sizeof(p), "%d", (int)pid);
+	return v1_enter_opt(d, path, "cgroup.procs", p, err);
+}
+
+static int v1_enter_self(const rt__cgroup_driver_t *d, const char *path, rt_error_t *err)
+{
+	for (int i = 0; i < d->nhier; i++) {
+		char f[4096];
+		if (v1_file(d, d->hier[i], path, "tasks", f, sizeof(f), err) < 0 ||
+		    rt__write_file(f, "0", err) < 0)
+			return rt_error_wrap(err, "moving into cgroup `%s`", path);
+	}
+	return v1_enter_opt(d, path, "tasks", "0", err);
+}
+
+/* ---- cpuset, devices, blkio, memory reservation (set_extra) ------------- */
+
+/* Creates path in the cpuset hierarchy: a new v1 cpuset starts with empty
+ * cpus and mems and takes no process until they are set, so each level
+ * gets its parent's first. */
+static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *path, rt_error_t *err)
+{
+	char clean[1024], dir[3072], parent[3072];
+	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
+		return -1;
+	snprintf(parent, sizeof(parent), "%s/cpuset", d->root);
+	for (char *p = clean;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		snprintf(dir, sizeof(dir), "%s/cpuset/%s", d->root, clean);
+		*p = c;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return rt_error_set(err, errno, "creating cgroup `%s`", dir);
+		static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+		for (int i = 0; i < 2; i++) {
+			char f[4096], pf[4096];
+			snprintf(f, sizeof(f), "%s/%s", dir, files[i]);
+			snprintf(pf, sizeof(pf), "%s/%s", parent, files[i]);
+			cleanup_free char *cur = rt__read_file(f, NULL, err);
+			if (cur == NULL)
+				return -1;
+			if (cur[0] != '\n' && cur[0] != '\0')
+				continue;
+			cleanup_free char *up = rt__read_file(pf, NULL, err);
+			if (up == NULL || rt__write_file(f, up, err) < 0)
+				return -1;
+		}
+		snprintf(parent, sizeof(parent), "%s", dir);
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int v1_devices(const rt__cgroup_driver_t *d, const char *path,
+		      const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	char dir[3072];
+	if (cg_dir(d, "devices", path, dir, sizeof(dir), err) < 0 || rt__mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	/* What every container gets besides its rules (runc's and crun's list):
+	 * the default nodes, ptys, and mknod of any device (useless without an
+	 * allow rule for using it). */
+	static const char *const defaults[] = {
+	    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+	    "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+	};
+	for (size_t i = 0; i < x->ndevices; i++) {
+		const rt__dev_rule_t *r = &x->devices[i];
+		char rule[128], maj[24], min[24], f[4096];
+		snprintf(maj, sizeof(maj), r->major < 0 ? "*" : "%lld", (long long)r->major);
+		snprintf(min, sizeof(min), r->minor < 0 ? "*" : "%lld", (long long)r->minor);
+		if (r->type == 'a')
+			snprintf(rule, sizeof(rule), "a");
+		else
+			snprintf(rule, sizeof(rule), "%c %s:%s %s", r->type, maj, min,
+				 r->access[0] ? r->access : "rwm");
+		snprintf(f, sizeof(f), "%s/%s", dir, r->allow ? "devices.allow" : "devices.deny");
+		if (rt__write_file(f, rule, err) < 0)
+			return rt_error_wrap(err, "linux.resources.devices[%zu]", i);
+	}
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		char f[4096];
+		snprintf(f, sizeof(f), "%s/devices.allow", dir);
+		if (rt__write_file(f, defaults[i], err) < 0)
+			return rt_error_wrap(err, "allowing the default devices");
+	}
+	return 0;
+}
+
+static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
+			const struct rt__cgroup_extra *x, rt_error_t *err)
+{
+	if (x->memory_reservation > 0 &&
+	    v1_write(d, "memory", path, "memory.soft_limit_in_bytes", x->memory_reservation,
+		     err) < 0)
+		return rt_error_wrap(err, "linux.resources.memory.reservation");
+	if (x->blkio_weight > 0) {
+		char dir[3072], f[4096];
+		if (cg_dir(d, "blkio", path, dir, sizeof(dir), err) < 0 ||
+		    rt__mkdir_p(dir, 0755, err) < 0)
+			return rt_error_wrap(err, "linux.resources.blockIO.weight");
+		snprintf(f, sizeof(f), "%s/blkio.weight", dir);
+		if (access(f, F_OK) < 0)
+			snprintf(f, sizeof(f), "%s/blkio.bfq.weight", dir);
+		if (access(f, F_OK) < 0)
+			return rt__error_plain(err, ENOTSUP,
+					       "linux.resources.blockIO.weight: this host's blkio "
+					       "controller has no weight (no CFQ or BFQ I/O "
+					       "scheduler)");
+		if (rt__write_filef(f, err, "%lld", (long long)x->blkio_weight) < 0)
+			return rt_error_wrap(err, "linux.resources.blockIO.weight");
+	}
+	if (x->cpus || x->mems) {
+		char f[4096];
+		if (v1_cpuset_create(d, path, err) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu");
+		if (x->cpus && (v1_file(d, "cpuset", path, "cpuset.cpus", f, sizeof(f), err) < 0 ||
+				rt__write_file(f, x->cpus, err) < 0))
+			return rt_error_wrap(err, "linux.resources.cpu.cpus");
+		if (x->mems && (v1_file(d, "cpuset", path, "cpuset.mems", f, sizeof(f), err) < 0 ||
+				rt__write_file(f, x->mems, err) < 0))
+			return rt_error_wrap(err, "linux.resources.cpu.mems");
+	}
+	if (x->ndevices && v1_devices(d, path, x, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int v1_stats(const rt__cgroup_driver_t *d, const char *path, rt_cgroup_stats_t *st,
+		    rt_error_t *err)
+{
+	memset(st, 0, sizeof(*st));
+	char f[4096];
+	/* cpuacct may be mounted together with cpu (deduplicated to "cpu"). */
+	const char *acct = has_hier(d, "cpuacct") ? "cpuacct" : "cpu";
+	if (v1_file(d, acct, path, "cpuacct.usage", f, sizeof(f), err) < 0)
+		return -1;
+	if (access(f, F_OK) == 0 && rt__cgroup_read_u64(f, &st->cpu_usage_ns, err) < 0)
+		return rt_error_wrap(err, "reading stats of cgroup `%s`", path);
+	if (has_hier(d, "memory")) {
+		if (v1_file(d, "memory", path, "memory.usage_in_bytes", f, sizeof(f), err) < 0 ||
+		    rt__cgroup_read_u64(f, &st->memory_bytes, err) < 0 ||
+		    v1_file(d, "memory", path, "memory.max_usage_in_bytes", f, sizeof(f), err) <
+			0 ||
+		    rt__cgroup_read_u64(f, &st->memory_peak, err) < 0 ||
+		    v1_file(d, "memory", path, "memory.oom_control", f, sizeof(f), err) < 0 ||
+		    rt__cgroup_read_keyed(f, "oom_kill", &st->oom_kills, err) < 0)
+			return rt_error_wrap(err, "reading stats of cgroup `%s`", path);
+	}
+	if (has_hier(d, "pids") &&
+	    (v1_file(d, "pids", path, "pids.current", f, sizeof(f), err) < 0 ||
+	     rt__cgroup_read_u64(f, &st->pids, err) < 0))
+		return rt_error_wrap(err, "reading stats of cgroup `%s`", path);
+	return 0;
+}
+
+/* Collects the pids of dir and every cgroup below it. */
+static int collect(const char *dir, pid_t **pids, size_t *n, rt_error_t *err)
+{
+	char f[4096];
+	snprintf(f, sizeof(f), "%s/cgroup.procs", dir);
+	if (rt__cgroup_read_pids(f, pids, n, err) < 0)
+		return -1;
+	DIR *dd = opendir(dir);
+	if (dd == NULL)
+		return 0;
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(dd)) != NULL) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", dir, de->d_name);
+		rc = collect(f, pids, n, err);
+	}
+	closedir(dd);
+	return rc;
+}
+
+static int v1_pids(const rt__cgroup_driver_t *d, const char *path, pid_t **pids, size_t *n,
+		   rt_error_t *err)
+{
+	if (d->nhier == 0)
+		return 0;
+	char dir[3072];
+	if (cg_dir(d, d->hier[0], path, dir, sizeof(dir), err) < 0)
+		return -1;
+	return collect(dir, pids, n, err);
+}
+
+static int v1_kill(const rt__cgroup_driver_t *d, const char *path, int sig, rt_error_t *err)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	if (v1_pids(d, path, &pids, &n, err) < 0) {
+		free(pids);
+		return rt_error_wrap(err, "signalling cgroup `%s`", path);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH) {
+			int e = errno;
+			free(pids);
+			return rt_error_set(err, e, "sending signal %d to pid %d of cgroup `%s`",
+					    sig, (int)pids[i], path);
+		}
+	free(pids);
+	return 0;
+}
+
+static int v1_destroy(const rt__cgroup_driver_t *d, const char *path, int timeout_ms,
+		      rt_error_t *err)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		if (v1_pids(d, path, &pids, &n, err) < 0) {
+			free(pids);
+			return rt_error_wrap(err, "destroying cgroup `%s`", path);
+		}
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		free(pids);
+		if (n == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= timeout_ms)
+			return rt__error_plain(
+			    err, EBUSY,
+			    "destroying cgroup `%s`: %zu processes still there after "
+			    "%d ms",
+			    path, n, timeout_ms);
+		usleep(ms < 20 ? 500 : 5000);
+	}
+	for (int i = 0; i < d->nhier + d->nopt; i++) {
+		char dir[3072];
+		const char *h = i < d->nhier ? d->hier[i] : d->opt[i - d->nhier];
+		if (cg_dir(d, h, path, dir, sizeof(dir), err) < 0 ||
+		    rt__cgroup_rmdir_tree(dir, err) < 0)
+			return rt_error_wrap(err, "destroying cgroup `%s`", path);
+	}
+	return 0;
+}
+
+static const rt__cgroup_ops_t v1_ops = {
+    .name = "v1",
+    .create = v1_create,
+    .set_limits = v1_set_limits,
+    .enter = v1_enter,
+    .stats = v1_stats,
+    .kill = v1_kill,
+    .destroy = v1_destroy,
+    .pids = v1_pids,
+    .enter_self = v1_enter_self,
+    .set_extra = v1_set_extra,
+};
+
+void rt__cgroup_v1_driver(const char *root, rt__cgroup_driver_t *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->ops = &v1_ops;
+	snprintf(d->root, sizeof(d->root), "%s", root);
+	/* cpu and cpuacct are often one hierarchy under two names (symlinks to
+	 * cpu,cpuacct): use each mounted hierarchy once. */
+	char seen[6][PATH_MAX];
+	int nseen = 0;
+	for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
+		char p[1024], real[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", root, controllers[i]);
+		if (realpath(p, real) == NULL)
+			continue;
+		bool dup = false;
+		for (int j = 0; j < nseen; j++)
+			dup = dup || strcmp(seen[j], real) == 0;
+		if (dup)
+			continue;
+		strcpy(seen[nseen++], real);
+		snprintf(d->hier[d->nhier++], sizeof(d->hier[0]), "%s", controllers[i]);
+	}
+	static const char *const optional[] = {"cpuset", "devices", "blkio"};
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", root, optional[i]);
+		if (access(p, F_OK) == 0)
+			snprintf(d->opt[d->nopt++], sizeof(d->opt[0]), "%s", optional[i]);
+	}
+}

@@ -1,0 +1,1004 @@
+/* config.json: the OCI runtime-spec fields a Linux container uses, parsed
+ * into struct rt_config (rt-internal.h). Unknown fields are ignored, as the
+ * spec asks of runtimes; a field of the wrong type or value is an error that
+ * names it ("linux.resources.memory.limit: expected integer"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "runtime/rt-internal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+typedef struct field {
+	char s[256];
+} field_t;
+
+static field_t fld(const char *parent, const char *key)
+{
+	field_t f;
+	int n = parent[0] ? snprintf(f.s, sizeof(f.s), "%s.%s", parent, key)
+			  : snprintf(f.s, sizeof(f.s), "%s", key);
+	if (n < 0)
+		f.s[0] = '\0';
+	return f;
+}
+
+static field_t idx(const char *parent, size_t i)
+{
+	field_t f;
+	if (snprintf(f.s, sizeof(f.s), "%s[%zu]", parent, i) < 0)
+		f.s[0] = '\0';
+	return f;
+}
+
+static int bad(rt_error_t *err, const char *field, const char *what)
+{
+	return rt__error_plain(err, EINVAL, "%s: %s", field, what);
+}
+
+/* Each getter: absent (or null) -> 0 and *present=false; wrong type -> error. */
+static int get_obj(json_t *o, const char *key, const char *parent, json_t **out, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad(err, fld(parent, key).s, "expected object");
+	*out = v;
+	return 0;
+}
+
+static int get_arr(json_t *o, const char *key, const char *parent, json_t **out, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return bad(err, fld(parent, key).s, "expected array");
+	*out = v;
+	return 0;
+}
+
+static int get_str(json_t *o, const char *key, const char *parent, char **out, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return bad(err, fld(parent, key).s, "expected string");
+	free(*out);
+	*out = rt__xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int get_bool(json_t *o, const char *key, const char *parent, bool *out, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return bad(err, fld(parent, key).s, "expected boolean");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_int(json_t *o, const char *key, const char *parent, int64_t min, int64_t max,
+		   int64_t *out, bool *present, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (present)
+		*present = false;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return bad(err, fld(parent, key).s, "expected integer");
+	json_int_t i = json_integer_value(v);
+	if (i < min || i > max) {
+		char m[128];
+		snprintf(m, sizeof(m), "%lld out of range [%lld, %lld]", (long long)i,
+			 (long long)min, (long long)max);
+		return bad(err, fld(parent, key).s, m);
+	}
+	*out = i;
+	if (present)
+		*present = true;
+	return 0;
+}
+
+/* uint64 values larger than INT64_MAX arrive as negative json integers from
+ * jansson; accept them as the bit pattern (seccomp args). */
+static int get_u64(json_t *o, const char *key, const char *parent, uint64_t *out, rt_error_t *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return bad(err, fld(parent, key).s, "expected integer");
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* An array of strings into a NULL-terminated vector (replaces *out). */
+static int get_strv(json_t *o, const char *key, const char *parent, char ***out, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(o, key, parent, &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	field_t f = fld(parent, key);
+	size_t n = json_array_size(a);
+	char **v = rt__xmalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(a, i);
+		if (!json_is_string(s)) {
+			rt__strv_free(v);
+			return bad(err, idx(f.s, i).s, "expected string");
+		}
+		v[i] = rt__xstrdup(json_string_value(s));
+	}
+	rt__strv_free(*out);
+	*out = v;
+	return 0;
+}
+
+/* ---- process ------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	int res;
+} rlimit_names[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+static int parse_caps(json_t *p, rt_config_t *c, rt_error_t *err)
+{
+	json_t *caps;
+	if (get_obj(p, "capabilities", "process", &caps, err) < 0)
+		return -1;
+	if (caps == NULL)
+		return 0;
+	static const char *const sets[RT_CAP_NSETS] = {"bounding", "effective", "inheritable",
+						       "permitted", "ambient"};
+	c->has_caps = true;
+	for (int s = 0; s < RT_CAP_NSETS; s++) {
+		json_t *a;
+		if (get_arr(caps, sets[s], "process.capabilities", &a, err) < 0)
+			return -1;
+		field_t f = fld("process.capabilities", sets[s]);
+		for (size_t i = 0; a && i < json_array_size(a); i++) {
+			json_t *n = json_array_get(a, i);
+			if (!json_is_string(n))
+				return bad(err, idx(f.s, i).s, "expected string");
+			int cap = rt__cap_from_name(json_string_value(n));
+			if (cap < 0) {
+				char m[128];
+				snprintf(m, sizeof(m), "unknown capability `%.64s`",
+					 json_string_value(n));
+				return bad(err, idx(f.s, i).s, m);
+			}
+			c->caps[s] |= 1ULL << cap;
+		}
+	}
+	return 0;
+}
+
+static int parse_rlimits(json_t *p, rt_config_t *c, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(p, "rlimits", "process", &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	c->rlimits = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_rlimit_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx("process.rlimits", i);
+		json_t *r = json_array_get(a, i);
+		if (!json_is_object(r))
+			return bad(err, f.s, "expected object");
+		cleanup_free char *type = NULL;
+		uint64_t soft = 0, hard = 0;
+		if (get_str(r, "type", f.s, &type, err) < 0 ||
+		    get_u64(r, "soft", f.s, &soft, err) < 0 ||
+		    get_u64(r, "hard", f.s, &hard, err) < 0)
+			return -1;
+		if (type == NULL)
+			return bad(err, fld(f.s, "type").s, "missing");
+		int res = -1;
+		for (size_t k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+			if (strcmp(rlimit_names[k].name, type) == 0)
+				res = rlimit_names[k].res;
+		if (res < 0) {
+			char m[128];
+			snprintf(m, sizeof(m), "unknown rlimit `%.64s`", type);
+			return bad(err, fld(f.s, "type").s, m);
+		}
+		c->rlimits[c->nrlimits++] = (rt_rlimit_t){res, soft, hard};
+	}
+	return 0;
+}
+
+static int parse_process(json_t *root, rt_config_t *c, rt_error_t *err)
+{
+	json_t *p;
+	if (get_obj(root, "process", "", &p, err) < 0)
+		return -1;
+	if (p == NULL)
+		return bad(err, "process", "missing");
+	if (get_bool(p, "terminal", "process", &c->terminal, err) < 0)
+		return -1;
+	if (c->terminal)
+		return bad(err, "process.terminal", "a terminal is not supported yet");
+	if (get_strv(p, "args", "process", &c->args, err) < 0 ||
+	    get_strv(p, "env", "process", &c->env, err) < 0 ||
+	    get_str(p, "cwd", "process", &c->cwd, err) < 0)
+		return -1;
+	if (c->args == NULL || c->args[0] == NULL)
+		return bad(err, "process.args", "must hold at least one element");
+	if (c->cwd == NULL)
+		c->cwd = rt__xstrdup("/");
+	if (c->cwd[0] != '/')
+		return bad(err, "process.cwd", "must be an absolute path");
+	if (c->env == NULL)
+		c->env = rt__xmalloc(sizeof(char *));
+
+	json_t *u;
+	if (get_obj(p, "user", "process", &u, err) < 0)
+		return -1;
+	if (u) {
+		int64_t v = 0;
+		bool has;
+		if (get_int(u, "uid", "process.user", 0, UINT32_MAX - 1, &v, &has, err) < 0)
+			return -1;
+		c->uid = (uid_t)v;
+		v = 0;
+		if (get_int(u, "gid", "process.user", 0, UINT32_MAX - 1, &v, &has, err) < 0)
+			return -1;
+		c->gid = (gid_t)v;
+		if (get_int(u, "umask", "process.user", 0, 0777, &v, &c->has_umask, err) < 0)
+			return -1;
+		c->umask = (mode_t)v;
+		json_t *g;
+		if (get_arr(u, "additionalGids", "process.user", &g, err) < 0)
+			return -1;
+		if (g) {
+			c->additional_gids = rt__xmalloc((json_array_size(g) + 1) * sizeof(gid_t));
+			for (size_t i = 0; i < json_array_size(g); i++) {
+				json_t *e = json_array_get(g, i);
+				if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+				    json_integer_value(e) >= UINT32_MAX)
+					return bad(err, idx("process.user.additionalGids", i).s,
+						   "expected integer gid");
+				c->additional_gids[c->ngids++] = (gid_t)json_integer_value(e);
+			}
+		}
+	}
+	int64_t adj = 0;
+	if (parse_caps(p, c, err) < 0 || parse_rlimits(p, c, err) < 0 ||
+	    get_bool(p, "noNewPrivileges", "process", &c->no_new_privs, err) < 0 ||
+	    get_int(p, "oomScoreAdj", "process", -1000, 1000, &adj, &c->has_oom_score_adj, err) < 0)
+		return -1;
+	c->oom_score_adj = (int)adj;
+	return 0;
+}
+
+int rt__config_set_process(rt_config_t *c, const char *json, size_t len, rt_error_t *err)
+{
+	json_error_t je;
+	cleanup_json json_t *p = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (p == NULL)
+		return rt__error_plain(err, EINVAL, "line %d column %d: %s", je.line, je.column,
+				       je.text);
+	if (!json_is_object(p))
+		return bad(err, "process", "expected object");
+	rt__strv_free(c->args);
+	rt__strv_free(c->env);
+	free(c->cwd);
+	free(c->additional_gids);
+	free(c->rlimits);
+	c->args = c->env = NULL;
+	c->cwd = NULL;
+	c->additional_gids = NULL;
+	c->rlimits = NULL;
+	c->ngids = c->nrlimits = 0;
+	c->uid = 0;
+	c->gid = 0;
+	c->has_umask = c->has_caps = c->no_new_privs = c->has_oom_score_adj = false;
+	memset(c->caps, 0, sizeof(c->caps));
+	cleanup_json json_t *root = json_pack("{s:O}", "process", p);
+	return parse_process(root, c, err);
+}
+
+/* ---- mounts ------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+	bool clear;
+} mount_opts[] = {
+    {"ro", MS_RDONLY, false},
+    {"rw", MS_RDONLY, true},
+    {"nosuid", MS_NOSUID, false},
+    {"suid", MS_NOSUID, true},
+    {"nodev", MS_NODEV, false},
+    {"dev", MS_NODEV, true},
+    {"noexec", MS_NOEXEC, false},
+    {"exec", MS_NOEXEC, true},
+    {"sync", MS_SYNCHRONOUS, false},
+    {"async", MS_SYNCHRONOUS, true},
+    {"dirsync", MS_DIRSYNC, false},
+    {"remount", MS_REMOUNT, false},
+    {"mand", MS_MANDLOCK, false},
+    {"nomand", MS_MANDLOCK, true},
+    {"noatime", MS_NOATIME, false},
+    {"atime", MS_NOATIME, true},
+    {"nodiratime", MS_NODIRATIME, false},
+    {"diratime", MS_NODIRATIME, true},
+    {"relatime", MS_RELATIME, false},
+    {"norelatime", MS_RELATIME, true},
+    {"strictatime", MS_STRICTATIME, false},
+    {"nostrictatime", MS_STRICTATIME, true},
+    {"defaults", 0, false},
+};
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} prop_opts[] = {
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+static int parse_mount_options(rt_mount_t *m, const char **opts, size_t n)
+{
+	size_t dl = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *o = opts[i];
+		bool done = false;
+		if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
+			m->bind = true;
+			m->flags |= MS_BIND | (o[0] == 'r' ? MS_REC : 0);
+			continue;
+		}
+		for (size_t k = 0; !done && k < sizeof(mount_opts) / sizeof(mount_opts[0]); k++)
+			if (strcmp(o, mount_opts[k].name) == 0) {
+				if (mount_opts[k].clear) {
+					m->flags &= ~mount_opts[k].flag;
+					m->clear_flags |= mount_opts[k].flag;
+				} else {
+					m->flags |= mount_opts[k].flag;
+				}
+				done = true;
+			}
+		for (size_t k = 0; !done && k < sizeof(prop_opts) / sizeof(prop_opts[0]); k++)
+			if (strcmp(o, prop_opts[k].name) == 0) {
+				m->propagation = prop_opts[k].flag;
+				done = true;
+			}
+		if (done)
+			continue;
+		/* Anything else is filesystem data ("mode=755", "size=64k"). */
+		size_t ol = strlen(o);
+		m->data = rt__xrealloc(m->data, dl + ol + 2);
+		if (dl)
+			m->data[dl++] = ',';
+		memcpy(m->data + dl, o, ol + 1);
+		dl += ol;
+	}
+	return 0;
+}
+
+static int parse_mounts(json_t *root, rt_config_t *c, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(root, "mounts", "", &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	c->mounts = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_mount_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx("mounts", i);
+		json_t *mj = json_array_get(a, i);
+		if (!json_is_object(mj))
+			return bad(err, f.s, "expected object");
+		rt_mount_t *m = &c->mounts[c->nmounts++];
+		cleanup_strv char **opts = NULL;
+		if (get_str(mj, "destination", f.s, &m->destination, err) < 0 ||
+		    get_str(mj, "type", f.s, &m->type, err) < 0 ||
+		    get_str(mj, "source", f.s, &m->source, err) < 0 ||
+		    get_strv(mj, "options", f.s, &opts, err) < 0)
+			return -1;
+		if (m->destination == NULL)
+			return bad(err, fld(f.s, "destination").s, "missing");
+		if (m->destination[0] != '/')
+			return bad(err, fld(f.s, "destination").s, "must be an absolute path");
+		parse_mount_options(m, (const char **)opts, rt__strv_len(opts));
+		if (m->type && strcmp(m->type, "bind") == 0)
+			m->bind = true, m->flags |= MS_BIND;
+		if (m->bind && m->source == NULL)
+			return bad(err, fld(f.s, "source").s, "missing for a bind mount");
+		if (!m->bind && m->type == NULL)
+			return bad(err, fld(f.s, "type").s, "missing");
+	}
+	return 0;
+}
+
+/* ---- linux -------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int type;
+} ns_names[] = {
+    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+};
+
+const rt_namespace_t *rt__config_ns(const rt_config_t *cfg, int type)
+{
+	for (size_t i = 0; i < cfg->nnamespaces; i++)
+		if (cfg->namespaces[i].type == type)
+			return &cfg->namespaces[i];
+	return NULL;
+}
+
+static int parse_namespaces(json_t *l, rt_config_t *c, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(l, "namespaces", "linux", &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	c->namespaces = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_namespace_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx("linux.namespaces", i);
+		json_t *nj = json_array_get(a, i);
+		if (!json_is_object(nj))
+			return bad(err, f.s, "expected object");
+		cleanup_free char *type = NULL;
+		char *path = NULL;
+		if (get_str(nj, "type", f.s, &type, err) < 0 ||
+		    get_str(nj, "path", f.s, &path, err) < 0) {
+			free(path);
+			return -1;
+		}
+		int t = -1;
+		for (size_t k = 0; type && k < sizeof(ns_names) / sizeof(ns_names[0]); k++)
+			if (strcmp(type, ns_names[k].name) == 0)
+				t = ns_names[k].type;
+		if (t < 0 || rt__config_ns(c, t) != NULL) {
+			free(path);
+			char m[128];
+			snprintf(m, sizeof(m),
+				 type == NULL ? "missing"
+				 : t < 0      ? "unknown namespace `%.64s`"
+					      : "namespace `%.64s` given twice",
+				 type);
+			return bad(err, fld(f.s, "type").s, m);
+		}
+		if (path && path[0] != '/') {
+			free(path);
+			return bad(err, fld(f.s, "path").s, "must be an absolute path");
+		}
+		c->namespaces[c->nnamespaces++] = (rt_namespace_t){t, path};
+	}
+	return 0;
+}
+
+static int parse_resources(json_t *l, rt_config_t *c, rt_error_t *err)
+{
+	json_t *r, *m, *cpu, *pids;
+	if (get_obj(l, "resources", "linux", &r, err) < 0)
+		return -1;
+	if (r == NULL)
+		return 0;
+	c->has_resources = true;
+	rt_cgroup_limits_t *lim = &c->limits;
+	if (get_obj(r, "memory", "linux.resources", &m, err) < 0 ||
+	    get_obj(r, "cpu", "linux.resources", &cpu, err) < 0 ||
+	    get_obj(r, "pids", "linux.resources", &pids, err) < 0)
+		return -1;
+	if (m && (get_int(m, "limit", "linux.resources.memory", -1, INT64_MAX, &lim->memory_bytes,
+			  NULL, err) < 0 ||
+		  get_int(m, "swap", "linux.resources.memory", -1, INT64_MAX, &lim->memory_swap,
+			  NULL, err) < 0))
+		return -1;
+	if (m && lim->memory_swap > 0 && lim->memory_bytes > 0 &&
+	    lim->memory_swap < lim->memory_bytes)
+		return bad(err, "linux.resources.memory.swap",
+			   "must be at least linux.resources.memory.limit (it is memory+swap)");
+	if (cpu && (get_int(cpu, "shares", "linux.resources.cpu", 0, 262144, &lim->cpu_shares, NULL,
+			    err) < 0 ||
+		    get_int(cpu, "quota", "linux.resources.cpu", -1, INT64_MAX, &lim->cpu_quota_us,
+			    NULL, err) < 0 ||
+		    get_int(cpu, "period", "linux.resources.cpu", 0, 1000000, &lim->cpu_period_us,
+			    NULL, err) < 0))
+		return -1;
+	if (pids && get_int(pids, "limit", "linux.resources.pids", -1, INT64_MAX, &lim->pids_max,
+			    NULL, err) < 0)
+		return -1;
+	rt__cgroup_extra_t *x = &c->extra;
+	if (m && get_int(m, "reservation", "linux.resources.memory", -1, INT64_MAX,
+			 &x->memory_reservation, NULL, err) < 0)
+		return -1;
+	if (cpu && (get_str(cpu, "cpus", "linux.resources.cpu", &x->cpus, err) < 0 ||
+		    get_str(cpu, "mems", "linux.resources.cpu", &x->mems, err) < 0))
+		return -1;
+	json_t *bio;
+	if (get_obj(r, "blockIO", "linux.resources", &bio, err) < 0)
+		return -1;
+	if (bio && get_int(bio, "weight", "linux.resources.blockIO", 10, 1000, &x->blkio_weight,
+			   NULL, err) < 0)
+		return -1;
+	json_t *devs;
+	if (get_arr(r, "devices", "linux.resources", &devs, err) < 0)
+		return -1;
+	x->devices = rt__xmalloc((json_array_size(devs) + 1) * sizeof(rt__dev_rule_t));
+	for (size_t i = 0; devs && i < json_array_size(devs); i++) {
+		field_t f = idx("linux.resources.devices", i);
+		json_t *dj = json_array_get(devs, i);
+		if (!json_is_object(dj))
+			return bad(err, f.s, "expected object");
+		rt__dev_rule_t *dr = &x->devices[x->ndevices++];
+		cleanup_free char *type = NULL, *access = NULL;
+		bool has_allow = false;
+		dr->major = dr->minor = -1;
+		json_t *allow = json_object_get(dj, "allow");
+		if (get_bool(dj, "allow", f.s, &dr->allow, err) < 0 ||
+		    get_str(dj, "type", f.s, &type, err) < 0 ||
+		    get_str(dj, "access", f.s, &access, err) < 0 ||
+		    get_int(dj, "major", f.s, -1, INT32_MAX, &dr->major, NULL, err) < 0 ||
+		    get_int(dj, "minor", f.s, -1, INT32_MAX, &dr->minor, NULL, err) < 0)
+			return -1;
+		has_allow = allow != NULL && !json_is_null(allow);
+		if (!has_allow)
+			return bad(err, fld(f.s, "allow").s, "missing");
+		dr->type = type ? type[0] : 'a';
+		if (type && (strlen(type) != 1 || strchr("acb", type[0]) == NULL))
+			return bad(err, fld(f.s, "type").s, "expected a, c or b");
+		if (access) {
+			if (strlen(access) > 3 || strspn(access, "rwm") != strlen(access))
+				return bad(err, fld(f.s, "access").s, "expected letters of `rwm`");
+			snprintf(dr->access, sizeof(dr->access), "%s", access);
+		}
+	}
+	return 0;
+}
+
+static int parse_idmaps(json_t *l, const char *key, rt__idmap_t **out, size_t *n,
+			rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(l, key, "linux", &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	field_t kf = fld("linux", key);
+	*out = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt__idmap_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx(kf.s, i);
+		json_t *mj = json_array_get(a, i);
+		if (!json_is_object(mj))
+			return bad(err, f.s, "expected object");
+		int64_t cid = -1, hid = -1, size = -1;
+		if (get_int(mj, "containerID", f.s, 0, UINT32_MAX - 1, &cid, NULL, err) < 0 ||
+		    get_int(mj, "hostID", f.s, 0, UINT32_MAX - 1, &hid, NULL, err) < 0 ||
+		    get_int(mj, "size", f.s, 1, UINT32_MAX, &size, NULL, err) < 0)
+			return -1;
+		if (cid < 0 || hid < 0 || size < 0)
+			return bad(err, f.s, "containerID, hostID and size are required");
+		(*out)[(*n)++] = (rt__idmap_t){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
+	}
+	return 0;
+}
+
+static int parse_devices(json_t *l, rt_config_t *c, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(l, "devices", "linux", &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	c->devices = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt__device_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx("linux.devices", i);
+		json_t *dj = json_array_get(a, i);
+		if (!json_is_object(dj))
+			return bad(err, f.s, "expected object");
+		rt__device_t *d = &c->devices[c->ndevices++];
+		cleanup_free char *type = NULL;
+		int64_t mode = 0, uid = 0, gid = 0;
+		d->major = d->minor = 0;
+		if (get_str(dj, "path", f.s, &d->path, err) < 0 ||
+		    get_str(dj, "type", f.s, &type, err) < 0 ||
+		    get_int(dj, "major", f.s, 0, INT32_MAX, &d->major, NULL, err) < 0 ||
+		    get_int(dj, "minor", f.s, 0, INT32_MAX, &d->minor, NULL, err) < 0 ||
+		    get_int(dj, "fileMode", f.s, 0, 07777, &mode, &d->has_mode, err) < 0 ||
+		    get_int(dj, "uid", f.s, 0, UINT32_MAX - 1, &uid, NULL, err) < 0 ||
+		    get_int(dj, "gid", f.s, 0, UINT32_MAX - 1, &gid, NULL, err) < 0)
+			return -1;
+		if (d->path == NULL)
+			return bad(err, fld(f.s, "path").s, "missing");
+		if (d->path[0] != '/')
+			return bad(err, fld(f.s, "path").s, "must be an absolute path");
+		if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
+			return bad(err, fld(f.s, "type").s, "expected c, b, u or p");
+		d->type = type[0];
+		if (d->type != 'p' && (json_object_get(dj, "major") == NULL ||
+				       json_object_get(dj, "minor") == NULL))
+			return bad(err, f.s, "major and minor are required for c, b and u");
+		d->mode = (mode_t)mode;
+		d->uid = (uid_t)uid;
+		d->gid = (gid_t)gid;
+	}
+	return 0;
+}
+
+static int parse_seccomp(json_t *l, rt_config_t *c, rt_error_t *err)
+{
+	json_t *s;
+	if (get_obj(l, "seccomp", "linux", &s, err) < 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	rt_seccomp_t *sc = c->seccomp = rt__xmalloc(sizeof(*sc));
+	const char *F = "linux.seccomp";
+	cleanup_free char *def = NULL;
+	int64_t def_errno = EPERM;
+	if (get_str(s, "defaultAction", F, &def, err) < 0 ||
+	    get_int(s, "defaultErrnoRet", F, 0, 4095, &def_errno, NULL, err) < 0)
+		return -1;
+	if (def == NULL)
+		return bad(err, "linux.seccomp.defaultAction", "missing");
+	if (rt__seccomp_action(def, (int)def_errno, &sc->default_action) < 0) {
+		char m[128];
+		snprintf(m, sizeof(m), "unknown action `%.64s`", def);
+		return bad(err, "linux.seccomp.defaultAction", m);
+	}
+	json_t *a;
+	if (get_arr(s, "architectures", F, &a, err) < 0)
+		return -1;
+	sc->arches = rt__xmalloc((json_array_size(a) + 1) * sizeof(uint32_t));
+	for (size_t i = 0; a && i < json_array_size(a); i++) {
+		json_t *n = json_array_get(a, i);
+		if (!json_is_string(n) ||
+		    rt__seccomp_arch(json_string_value(n), &sc->arches[i]) < 0)
+			return bad(err, idx("linux.seccomp.architectures", i).s,
+				   "expected a known architecture (SCMP_ARCH_X86_64...)");
+		sc->narches++;
+	}
+	if (get_arr(s, "syscalls", F, &a, err) < 0)
+		return -1;
+	sc->rules = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_seccomp_rule_t));
+	for (size_t i = 0; a && i < json_array_size(a); i++) {
+		field_t f = idx("linux.seccomp.syscalls", i);
+		json_t *rj = json_array_get(a, i);
+		if (!json_is_object(rj))
+			return bad(err, f.s, "expected object");
+		rt_seccomp_rule_t *r = &sc->rules[sc->nrules++];
+		cleanup_free char *act = NULL;
+		int64_t eret = EPERM;
+		if (get_strv(rj, "names", f.s, &r->names, err) < 0 ||
+		    get_str(rj, "action", f.s, &act, err) < 0 ||
+		    get_int(rj, "errnoRet", f.s, 0, 4095, &eret, NULL, err) < 0)
+			return -1;
+		if (r->names == NULL || r->names[0] == NULL)
+			return bad(err, fld(f.s, "names").s, "must hold at least one name");
+		if (act == NULL)
+			return bad(err, fld(f.s, "action").s, "missing");
+		if (rt__seccomp_action(act, (int)eret, &r->action) < 0) {
+			char m[128];
+			snprintf(m, sizeof(m), "unknown action `%.64s`", act);
+			return bad(err, fld(f.s, "action").s, m);
+		}
+		json_t *args;
+		if (get_arr(rj, "args", f.s, &args, err) < 0)
+			return -1;
+		r->args = rt__xmalloc((json_array_size(args) + 1) * sizeof(rt_seccomp_arg_t));
+		for (size_t k = 0; args && k < json_array_size(args); k++) {
+			field_t af = idx(fld(f.s, "args").s, k);
+			json_t *aj = json_array_get(args, k);
+			if (!json_is_object(aj))
+				return bad(err, af.s, "expected object");
+			rt_seccomp_arg_t *ar = &r->args[r->nargs++];
+			int64_t index = -1;
+			cleanup_free char *op = NULL;
+			if (get_int(aj, "index", af.s, 0, 5, &index, NULL, err) < 0 ||
+			    get_u64(aj, "value", af.s, &ar->value, err) < 0 ||
+			    get_u64(aj, "valueTwo", af.s, &ar->value_two, err) < 0 ||
+			    get_str(aj, "op", af.s, &op, err) < 0)
+				return -1;
+			if (index < 0)
+				return bad(err, fld(af.s, "index").s, "missing");
+			ar->index = (unsigned)index;
+			if (op == NULL || rt__seccomp_op(op, &ar->op) < 0)
+				return bad(err, fld(af.s, "op").s,
+					   "expected SCMP_CMP_EQ, NE, LT, LE, GT, GE or MASKED_EQ");
+		}
+	}
+	return 0;
+}
+
+static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
+{
+	json_t *l;
+	if (get_obj(root, "linux", "", &l, err) < 0)
+		return -1;
+	if (l == NULL)
+		return 0;
+	if (parse_namespaces(l, c, err) < 0 || parse_resources(l, c, err) < 0 ||
+	    parse_devices(l, c, err) < 0 ||
+	    parse_idmaps(l, "uidMappings", &c->uid_maps, &c->nuid_maps, err) < 0 ||
+	    parse_idmaps(l, "gidMappings", &c->gid_maps, &c->ngid_maps, err) < 0 ||
+	    get_str(l, "cgroupsPath", "linux", &c->cgroups_path, err) < 0 ||
+	    get_strv(l, "maskedPaths", "linux", &c->masked_paths, err) < 0 ||
+	    get_strv(l, "readonlyPaths", "linux", &c->readonly_paths, err) < 0 ||
+	    parse_seccomp(l, c, err) < 0)
+		return -1;
+	/* The nodes of linux.devices are usable whatever the device rules say
+	 * (runc adds them the same way). */
+	rt__cgroup_extra_t *x = &c->extra;
+	if (x->ndevices > 0 && c->ndevices > 0) {
+		x->devices = rt__xrealloc(x->devices,
+					  (x->ndevices + c->ndevices + 1) * sizeof(rt__dev_rule_t));
+		for (size_t i = 0; i < c->ndevices; i++) {
+			const rt__device_t *d = &c->devices[i];
+			if (d->type == 'p')
+				continue;
+			x->devices[x->ndevices++] = (rt__dev_rule_t){
+			    .allow = true,
+			    .type = d->type == 'b' ? 'b' : 'c',
+			    .major = d->major,
+			    .minor = d->minor,
+			    .access = "rwm",
+			};
+		}
+	}
+	cleanup_free char *prop = NULL;
+	if (get_str(l, "rootfsPropagation", "linux", &prop, err) < 0)
+		return -1;
+	if (prop) {
+		for (size_t k = 0; k < sizeof(prop_opts) / sizeof(prop_opts[0]); k++)
+			if (strcmp(prop, prop_opts[k].name) == 0)
+				c->rootfs_propagation = prop_opts[k].flag;
+		if (c->rootfs_propagation == 0)
+			return bad(err, "linux.rootfsPropagation",
+				   "expected shared, slave, private or unbindable (r-prefixed "
+				   "for recursive)");
+	}
+	if (c->cgroups_path && strchr(c->cgroups_path, ':'))
+		return bad(err, "linux.cgroupsPath",
+			   "systemd slice:prefix:name paths are not supported yet");
+	json_t *sys;
+	if (get_obj(l, "sysctl", "linux", &sys, err) < 0)
+		return -1;
+	if (sys) {
+		size_t n = json_object_size(sys), i = 0;
+		c->sysctl_keys = rt__xmalloc((n + 1) * sizeof(char *));
+		c->sysctl_values = rt__xmalloc((n + 1) * sizeof(char *));
+		const char *k;
+		json_t *v;
+		json_object_foreach(sys, k, v)
+		{
+			if (!json_is_string(v))
+				return bad(err, fld("linux.sysctl", k).s, "expected string");
+			if (strstr(k, "..") || strchr(k, '/') || k[0] == '.')
+				return bad(err, fld("linux.sysctl", k).s, "invalid sysctl name");
+			c->sysctl_keys[i] = rt__xstrdup(k);
+			c->sysctl_values[i++] = rt__xstrdup(json_string_value(v));
+		}
+	}
+	return 0;
+}
+
+static int parse_hooks(json_t *root, rt_config_t *c, rt_error_t *err)
+{
+	json_t *h;
+	if (get_obj(root, "hooks", "", &h, err) < 0)
+		return -1;
+	if (h == NULL)
+		return 0;
+	for (int k = 0; k < RT_HOOK_NKINDS; k++) {
+		json_t *a;
+		field_t kf = fld("hooks", rt__hook_names[k]);
+		if (get_arr(h, rt__hook_names[k], "hooks", &a, err) < 0)
+			return -1;
+		if (a == NULL)
+			continue;
+		c->hooks[k] = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_hook_t));
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			field_t f = idx(kf.s, i);
+			json_t *hj = json_array_get(a, i);
+			if (!json_is_object(hj))
+				return bad(err, f.s, "expected object");
+			rt_hook_t *hk = &c->hooks[k][c->nhooks[k]++];
+			int64_t timeout = 0;
+			bool has_timeout = false;
+			if (get_str(hj, "path", f.s, &hk->path, err) < 0 ||
+			    get_strv(hj, "args", f.s, &hk->args, err) < 0 ||
+			    get_strv(hj, "env", f.s, &hk->env, err) < 0 ||
+			    get_int(hj, "timeout", f.s, INT32_MIN, INT32_MAX, &timeout, &has_timeout,
+				    err) < 0)
+				return -1;
+			if (hk->path == NULL)
+				return bad(err, fld(f.s, "path").s, "missing");
+			if (hk->path[0] != '/')
+				return bad(err, fld(f.s, "path").s, "must be an absolute path");
+			if (has_timeout && timeout <= 0)
+				return bad(err, fld(f.s, "timeout").s, "must be greater than zero");
+			hk->timeout = (int)timeout;
+		}
+	}
+	return 0;
+}
+
+int rt_config_parse(const char *json, size_t len, rt_config_t **out, rt_error_t *err)
+{
+	*out = NULL;
+	json_error_t je;
+	cleanup_json json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return rt__error_plain(err, EINVAL, "line %d column %d: %s", je.line, je.column,
+				       je.text);
+	if (!json_is_object(root))
+		return rt__error_plain(err, EINVAL, "expected a JSON object");
+	rt_config_t *c = rt__xmalloc(sizeof(*c));
+	json_t *r, *ann;
+	if (get_str(root, "ociVersion", "", &c->oci_version, err) < 0)
+		goto fail;
+	if (c->oci_version == NULL) {
+		bad(err, "ociVersion", "missing");
+		goto fail;
+	}
+	if (get_obj(root, "root", "", &r, err) < 0)
+		goto fail;
+	if (r == NULL) {
+		bad(err, "root", "missing");
+		goto fail;
+	}
+	if (get_str(r, "path", "root", &c->root_path, err) < 0 ||
+	    get_bool(r, "readonly", "root", &c->root_readonly, err) < 0)
+		goto fail;
+	if (c->root_path == NULL || c->root_path[0] == '\0') {
+		bad(err, "root.path", "missing");
+		goto fail;
+	}
+	if (parse_process(root, c, err) < 0 ||
+	    get_str(root, "hostname", "", &c->hostname, err) < 0 ||
+	    get_str(root, "domainname", "", &c->domainname, err) < 0 ||
+	    parse_mounts(root, c, err) < 0 || parse_linux(root, c, err) < 0 ||
+	    parse_hooks(root, c, err) < 0 ||
+	    get_obj(root, "annotations", "", &ann, err) < 0)
+		goto fail;
+	if (ann) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(ann, k, v)
+		{
+			if (!json_is_string(v)) {
+				bad(err, fld("annotations", k).s, "expected string");
+				goto fail;
+			}
+		}
+		c->annotations = json_incref(ann);
+	}
+	*out = c;
+	return 0;
+fail:
+	rt_config_free(c);
+	return -1;
+}
+
+int rt_config_load(const char *bundle, rt_config_t **out, rt_error_t *err)
+{
+	*out = NULL;
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	size_t len;
+	cleanup_free char *s = rt__read_file(path, &len, err);
+	if (s == NULL)
+		return -1;
+	if (rt_config_parse(s, len, out, err) < 0)
+		return rt_error_wrap(err, "`%s`", path);
+	rt_config_t *c = *out;
+	if (c->root_path[0] != '/') {
+		char *abs = rt__xmalloc(strlen(bundle) + strlen(c->root_path) + 2);
+		sprintf(abs, "%s/%s", bundle, c->root_path);
+		free(c->root_path);
+		c->root_path = abs;
+	}
+	/* Bind sources may be relative to the bundle. */
+	for (size_t i = 0; i < c->nmounts; i++) {
+		rt_mount_t *m = &c->mounts[i];
+		if (m->bind && m->source && m->source[0] != '/') {
+			char *abs = rt__xmalloc(strlen(bundle) + strlen(m->source) + 2);
+			sprintf(abs, "%s/%s", bundle, m->source);
+			free(m->source);
+			m->source = abs;
+		}
+	}
+	return 0;
+}
+
+void rt_config_free(rt_config_t *c)
+{
+	if (c == NULL)
+		return;
+	free(c->oci_version);
+	rt__strv_free(c->args);
+	rt__strv_free(c->env);
+	free(c->cwd);
+	free(c->additional_gids);
+	free(c->rlimits);
+	free(c->root_path);
+	free(c->hostname);
+	free(c->domainname);
+	for (size_t i = 0; i < c->nmounts; i++) {
+		free(c->mounts[i].destination);
+		free(c->mounts[i].type);
+		free(c->mounts[i].source);
+		free(c->mounts[i].data);
+	}
+	free(c->mounts);
+	for (size_t i = 0; i < c->nnamespaces; i++)
+		free(c->namespaces[i].path);
+	free(c->namespaces);
+	free(c->cgroups_path);
+	free(c->extra.cpus);
+	free(c->extra.mems);
+	free(c->extra.devices);
+	for (size_t i = 0; i < c->ndevices; i++)
+		free(c->devices[i].path);
+	free(c->devices);
+	free(c->uid_maps);
+	free(c->gid_maps);
+	rt__strv_free(c->masked_paths);
+	rt__strv_free(c->readonly_paths);
+	rt__strv_free(c->sysctl_keys);
+	rt__strv_free(c->sysctl_values);
+	if (c->seccomp) {
+		for (size_t i = 0; i < c->seccomp->nrules; i++) {
+			rt__strv_free(c->seccomp->rules[i].names);
+			free(c->seccomp->rules[i].args);
+		}
+		free(c->seccomp->rules);
+		free(c->seccomp->arches);
+		free(c->seccomp);
+	}
+	if (c->annotations)
+		json_decref(c->annotations);
+	for (int k = 0; k < RT_HOOK_NKINDS; k++) {
+		for (size_t i = 0; i < c->nhooks[k]; i++) {
+			free(c->hooks[k][i].path);
+			rt__strv_free(c->hooks[k][i].args);
+			rt__strv_free(c->hooks[k][i].env);
+		}
+		free(c->hooks[k]);
+	}
+	free(c);
+}

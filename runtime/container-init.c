@@ -1,0 +1,341 @@
+/* The container's init: runs in the child cloned by rt_container_create,
+ * already in its new namespaces. Joins the cgroup and the namespaces given by
+ * path, builds the filesystem and pivots into it, sets hostname, rlimits,
+ * user, capabilities and no_new_privs, tells the parent it is ready, waits on
+ * the exec fifo for rt_container_start, loads seccomp and execs. Errors go
+ * back to the parent through the sync pipe ('E' + rt_error_t); success is a
+ * single 'R'. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <seccomp.h>
+
+#include "runtime/cgroup-internal.h"
+#include "runtime/rt-internal.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+__attribute__((noreturn)) static void fail(const rt__init_args_t *a, rt_error_t *err)
+{
+	char buf[1 + sizeof(rt_error_t)];
+	buf[0] = 'E';
+	memcpy(buf + 1, err, sizeof(*err));
+	write_all(a->sync_fd, buf, sizeof(buf));
+	_exit(1);
+}
+
+/* After the ready message nobody reads the pipe: say it on stderr. */
+__attribute__((noreturn)) static void fail_late(rt_error_t *err)
+{
+	char buf[sizeof(err->msg) + 16];
+	int n = snprintf(buf, sizeof(buf), "ocirun: %s\n", err->msg);
+	if (n > 0)
+		write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	_exit(127);
+}
+
+int rt__setup_stdio(const int stdio[3], rt_error_t *err)
+{
+	int tmp[3];
+	for (int i = 0; i < 3; i++) {
+		int src = stdio[i];
+		if (src < 0)
+			tmp[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+		else
+			tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, 3);
+		if (tmp[i] < 0)
+			return rt_error_set(err, errno, "setting up stdio fd %d", i);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(tmp[i], i) < 0)
+			return rt_error_set(err, errno, "setting up stdio fd %d", i);
+		close(tmp[i]);
+	}
+	return 0;
+}
+
+static int write_sysctls(const rt_config_t *cfg, rt_error_t *err)
+{
+	for (size_t i = 0; cfg->sysctl_keys && cfg->sysctl_keys[i]; i++) {
+		char path[PATH_MAX] = "/proc/sys/";
+		size_t l = strlen(path);
+		for (const char *k = cfg->sysctl_keys[i]; *k && l + 1 < sizeof(path); k++)
+			path[l++] = *k == '.' ? '/' : *k;
+		path[l] = '\0';
+		if (rt__write_file(path, cfg->sysctl_values[i], err) < 0)
+			return rt_error_wrap(err, "linux.sysctl `%s`", cfg->sysctl_keys[i]);
+	}
+	return 0;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+	size_t kl = strlen(key);
+	for (; env && *env; env++)
+		if (strncmp(*env, key, kl) == 0 && (*env)[kl] == '=')
+			return *env + kl + 1;
+	return NULL;
+}
+
+/* Finds args[0] in the container's PATH (from process.env) like execvp. */
+static int find_exec(const rt_config_t *cfg, char *out, size_t n, rt_error_t *err)
+{
+	const char *file = cfg->args[0];
+	struct stat st;
+	if (strchr(file, '/')) {
+		if (stat(file, &st) < 0)
+			return rt_error_set(err, errno, "executable `%s`", file);
+		snprintf(out, n, "%s", file);
+		return 0;
+	}
+	const char *path = env_get(cfg->env, "PATH");
+	if (path == NULL)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		const char *e = strchrnul(path, ':');
+		int len = (int)(e - path);
+		if ((size_t)snprintf(out, n, "%.*s/%s", len, len ? path : ".", file) < n &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		path = *e ? e + 1 : e;
+	}
+	return rt__error_plain(err, ENOENT, "executable file `%s` not found in $PATH", file);
+}
+
+static int set_user(const rt_config_t *cfg, rt_error_t *err)
+{
+	if (cfg->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return rt_error_set(err, errno, "keeping capabilities across the user switch");
+	if (setgroups(cfg->ngids, cfg->additional_gids) < 0)
+		return rt_error_set(err, errno, "setting additional groups");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+		return rt_error_set(err, errno, "setting gid %u", (unsigned)cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+		return rt_error_set(err, errno, "setting uid %u", (unsigned)cfg->uid);
+	if (cfg->has_caps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return rt_error_set(err, errno, "clearing keep-capabilities");
+	return 0;
+}
+
+/* exec resets caught signals by itself; what survives it is the mask and
+ * ignored signals. Callers ignore a few (SIGPIPE, SIGCHLD, job control...):
+ * reset those rather than all 64, which would cost a syscall each. */
+void rt__reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	static const int sigs[] = {SIGPIPE, SIGCHLD,  SIGHUP,  SIGINT,	SIGQUIT, SIGTERM,
+				   SIGUSR1, SIGUSR2,  SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
+				   SIGURG,  SIGWINCH, SIGXFSZ, SIGXCPU, SIGIO};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filter,
+			rt_error_t *err)
+{
+	*filter = NULL;
+	for (size_t i = 0; i < cfg->nrlimits; i++) {
+		struct rlimit rl = {cfg->rlimits[i].soft, cfg->rlimits[i].hard};
+		if (setrlimit(cfg->rlimits[i].resource, &rl) < 0)
+			return rt_error_set(err, errno, "process.rlimits[%zu]", i);
+	}
+	if (chdir(cfg->cwd) < 0)
+		return rt_error_set(err, errno, "entering process.cwd `%s`", cfg->cwd);
+	if (find_exec(cfg, exe, n, err) < 0)
+		return -1;
+	void *f = NULL;
+	if (rt__seccomp_prepare(cfg->seccomp, &f, err) < 0)
+		return -1;
+	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it
+	 * while still held. With it, load last, right before exec. */
+	if (!cfg->no_new_privs && f) {
+		if (rt__seccomp_apply(f, err) < 0)
+			return -1;
+		f = NULL;
+	}
+	if (rt__caps_drop_bounding(cfg, err) < 0 || set_user(cfg, err) < 0 ||
+	    rt__caps_apply(cfg, err) < 0)
+		goto fail;
+	if (cfg->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		rt_error_set(err, errno, "setting no_new_privs");
+		goto fail;
+	}
+	umask(cfg->has_umask ? cfg->umask : 022);
+	*filter = f;
+	return 0;
+fail:
+	if (f)
+		seccomp_release(f);
+	return -1;
+}
+
+/* Asks the runtime to run its hooks; returns the state it sends back (new
+ * string), or NULL with err set. */
+static char *hook_handshake(const rt__init_args_t *a, rt_error_t *err)
+{
+	write_all(a->sync_fd, "H", 1);
+	char c = 0;
+	uint32_t len = 0;
+	if (read(a->sync_fd, &c, 1) != 1 || c != 'G' ||
+	    read(a->sync_fd, &len, sizeof(len)) != sizeof(len) || len > (1U << 24)) {
+		rt_error_set(err, EIO, "waiting for the runtime's hooks");
+		return NULL;
+	}
+	char *s = rt__xmalloc(len + 1);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = read(a->sync_fd, s + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(s);
+			rt_error_set(err, EIO, "reading the state from the runtime");
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+void rt__container_init(const rt__init_args_t *a)
+{
+	const rt_config_t *cfg = a->cfg;
+	rt_error_t err = {0};
+	rt__reset_signals();
+	/* Nothing of the caller's leaks into the container's process. */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	umask(0);
+	int cgroup_fd = a->cgroup_fd;
+	if (a->userns) {
+		/* Nothing works before the parent has written our id maps; then
+		 * become the namespace's root (full capabilities in it). */
+		char c;
+		if (read(cgroup_fd, &c, 1) != 1) {
+			rt_error_set(&err, EIO, "waiting for the user namespace's id maps");
+			fail(a, &err);
+		}
+		close(cgroup_fd);
+		cgroup_fd = -1;
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			rt_error_set(&err, errno,
+				     "becoming root of the user namespace (is container id 0 "
+				     "mapped?)");
+			fail(a, &err);
+		}
+	}
+	if (rt__setup_stdio(a->stdio, &err) < 0)
+		fail(a, &err);
+	for (int i = 0; i < 8 && a->ns_fds[i] >= 0; i++)
+		if (setns(a->ns_fds[i], a->ns_types[i]) < 0) {
+			rt_error_set(&err, errno, "joining namespace %d", i);
+			fail(a, &err);
+		}
+	/* v1: a cheap self-move, first, so what follows is charged there. */
+	if (a->enter_self && rt__cgroup_enter_self(a->cgroup, &err) < 0)
+		fail(a, &err);
+	/* Otherwise the parent moves us into the cgroup while we set up (a cgroup v1
+	 * migration waits for an RCU grace period: overlap it with our work). A
+	 * new cgroup namespace must be rooted there, so that one waits. */
+	const rt_namespace_t *cgns = rt__config_ns(cfg, CLONE_NEWCGROUP);
+	if (cgroup_fd >= 0) {
+		char c;
+		if (read(cgroup_fd, &c, 1) != 1) {
+			rt_error_set(&err, EIO, "waiting to be moved into the cgroup");
+			fail(a, &err);
+		}
+		close(cgroup_fd);
+	}
+	if (cgns && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0) {
+		rt_error_set(&err, errno, "creating a cgroup namespace");
+		fail(a, &err);
+	}
+	if (write_sysctls(cfg, &err) < 0)
+		fail(a, &err);
+	if (cfg->has_oom_score_adj &&
+	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
+		fail(a, &err);
+	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, &err) < 0)
+		fail(a, &err);
+	/* Hooks: the runtime runs prestart and createRuntime now (our
+	 * namespaces exist, pivot_root has not happened) and sends the state;
+	 * createContainer runs here, still seeing the runtime's paths. */
+	char *state = NULL;
+	const unsigned early = (1U << RT_HOOK_PRESTART) | (1U << RT_HOOK_CREATE_RUNTIME) |
+			       (1U << RT_HOOK_CREATE_CONTAINER) | (1U << RT_HOOK_START_CONTAINER);
+	if (rt__hooks_mask(cfg) & early) {
+		state = hook_handshake(a, &err);
+		if (state == NULL || rt__hooks_run(cfg, RT_HOOK_CREATE_CONTAINER, state, &err) < 0)
+			fail(a, &err);
+	}
+	if (rt__pivot_root(a->rootfs, &err) < 0 || rt__mount_finish(cfg, &err) < 0)
+		fail(a, &err);
+	const rt_namespace_t *uts = rt__config_ns(cfg, CLONE_NEWUTS);
+	if (cfg->hostname && uts && uts->path == NULL &&
+	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
+		rt_error_set(&err, errno, "setting hostname `%s`", cfg->hostname);
+		fail(a, &err);
+	}
+	if (cfg->domainname && uts && uts->path == NULL &&
+	    setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0) {
+		rt_error_set(&err, errno, "setting domainname `%s`", cfg->domainname);
+		fail(a, &err);
+	}
+	if (rt__mkdir_p(cfg->cwd, 0755, &err) < 0)
+		fail(a, &err);
+	void *filter = NULL;
+	char exe[PATH_MAX];
+	if (rt__process_prepare(cfg, exe, sizeof(exe), &filter, &err) < 0)
+		fail(a, &err);
+
+	write_all(a->sync_fd, "R", 1);
+	close(a->sync_fd);
+	/* Blocks until rt_container_start opens the other end. */
+	int fifo;
+	do
+		fifo = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	while (fifo < 0 && errno == EINTR);
+	if (fifo < 0) {
+		rt_error_set(&err, errno, "opening the exec fifo");
+		fail_late(&err);
+	}
+	write_all(fifo, "0", 1);
+	/* fifo stays open (close-on-exec): its end tells start we exec'd. */
+	close(a->state_dirfd);
+	if (state && rt__hooks_run(cfg, RT_HOOK_START_CONTAINER, state, &err) < 0)
+		fail_late(&err);
+	if (rt__seccomp_apply(filter, &err) < 0)
+		fail_late(&err);
+	execve(exe, cfg->args, cfg->env);
+	rt_error_set(&err, errno, "executing `%s`", exe);
+	fail_late(&err);
+}

@@ -1,0 +1,658 @@
+/* Containers from an OCI bundle: create (clone the init into its namespaces,
+ * cgroup with limits before it execs, state on disk), start (open the exec
+ * fifo), state, kill, delete. The init's side is container-init.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <time.h>
+
+#include "runtime/cgroup-internal.h"
+#include "runtime/rt-internal.h"
+
+#define DEFAULT_STATE_ROOT "/run/ocirun"
+
+const char *rt_status_name(rt_status_t s)
+{
+	switch (s) {
+	case RT_STATUS_CREATING:
+		return "creating";
+	case RT_STATUS_CREATED:
+		return "created";
+	case RT_STATUS_RUNNING:
+		return "running";
+	case RT_STATUS_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Moves fd above the stdio range so the init's dup2 onto 0-2 cannot clobber it. */
+static int fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return n;
+}
+
+static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt_error_t *err)
+{
+	if (opts && opts->console_socket)
+		return rt__error_plain(err, ENOTSUP, "--console-socket: not supported yet");
+	const rt_namespace_t *mnt = rt__config_ns(cfg, CLONE_NEWNS);
+	if (mnt == NULL || mnt->path != NULL)
+		return rt__error_plain(err, EINVAL,
+				       "linux.namespaces: a new mount namespace is required");
+	const rt_namespace_t *user = rt__config_ns(cfg, CLONE_NEWUSER);
+	if (user && user->path)
+		return rt__error_plain(err, ENOTSUP,
+				       "linux.namespaces: joining a user namespace by path is not "
+				       "implemented yet");
+	if (user && (cfg->nuid_maps == 0 || cfg->ngid_maps == 0))
+		return rt__error_plain(err, EINVAL,
+				       "linux.uidMappings, linux.gidMappings: required with a new "
+				       "user namespace");
+	if (!user && (cfg->nuid_maps || cfg->ngid_maps))
+		return rt__error_plain(err, EINVAL,
+				       "linux.uidMappings: given without a user namespace");
+	for (size_t i = 0; user && i < cfg->nnamespaces; i++)
+		if (cfg->namespaces[i].path)
+			return rt__error_plain(err, ENOTSUP,
+					       "linux.namespaces: joining namespaces by path from a "
+					       "new user namespace is not implemented yet");
+	if (rt__config_ns(cfg, 0x80 /* CLONE_NEWTIME */))
+		return rt__error_plain(err, ENOTSUP,
+				       "linux.namespaces: time namespaces are not implemented yet");
+	if (cfg->hostname && cfg->hostname[0] && rt__config_ns(cfg, CLONE_NEWUTS) == NULL)
+		return rt__error_plain(err, EINVAL, "hostname: set without a uts namespace");
+	if (cfg->domainname && cfg->domainname[0] && rt__config_ns(cfg, CLONE_NEWUTS) == NULL)
+		return rt__error_plain(err, EINVAL, "domainname: set without a uts namespace");
+	return 0;
+}
+
+static size_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+static int send_all(int fd, const void *buf, size_t n)
+{
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = send(fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* The init asks ('H') before pivot_root when the config has hooks: runs
+ * prestart and createRuntime here, in the runtime's namespaces, and sends the
+ * state ('G', length, JSON) for the hooks the init runs itself. */
+static int answer_hooks(int fd, const rt_config_t *cfg, const char *id, const char *bundle,
+			pid_t pid, rt_error_t *err)
+{
+	cleanup_free char *state =
+	    rt__state_json_text(id, RT_STATUS_CREATING, pid, bundle, cfg->annotations);
+	if (state == NULL)
+		return rt_error_set(err, ENOMEM, "encoding the state for the hooks");
+	if (rt__hooks_run(cfg, RT_HOOK_PRESTART, state, err) < 0 ||
+	    rt__hooks_run(cfg, RT_HOOK_CREATE_RUNTIME, state, err) < 0)
+		return -1;
+	uint32_t len = (uint32_t)strlen(state);
+	if (send_all(fd, "G", 1) < 0 || send_all(fd, &len, sizeof(len)) < 0 ||
+	    send_all(fd, state, len) < 0)
+		return rt_error_set(err, errno, "sending the state to the container init");
+	return 0;
+}
+
+/* Reads the init's answer: 0 when ready, -1 with its error otherwise. */
+static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id,
+		     const char *bundle, rt_error_t *err)
+{
+	char c;
+	while (read_full(fd, &c, 1) == 1) {
+		if (c == 'R')
+			return 0;
+		if (c == 'H') {
+			if (answer_hooks(fd, cfg, id, bundle, pid, err) < 0)
+				return -1;
+			continue;
+		}
+		if (c == 'E') {
+			rt_error_t e;
+			if (read_full(fd, &e, sizeof(e)) != sizeof(e))
+				break;
+			if (err) {
+				*err = e;
+				err->msg[sizeof(err->msg) - 1] = '\0';
+			}
+			return -1;
+		}
+		break;
+	}
+	int status = 0;
+	if (waitpid(pid, &status, 0) == pid && WIFSIGNALED(status))
+		return rt__error_plain(err, EIO, "container init was killed by signal %d",
+				       WTERMSIG(status));
+	return rt__error_plain(err, EIO, "container init exited before it was ready");
+}
+
+/* Writes /proc/pid/{uid,gid}_map (one write each, as the kernel wants). */
+static int write_idmaps(pid_t pid, const rt_config_t *cfg, rt_error_t *err)
+{
+	for (int g = 0; g < 2; g++) {
+		const rt__idmap_t *m = g ? cfg->gid_maps : cfg->uid_maps;
+		size_t n = g ? cfg->ngid_maps : cfg->nuid_maps;
+		char buf[4096], path[64];
+		size_t l = 0;
+		for (size_t i = 0; i < n && l < sizeof(buf); i++)
+			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u %u %u\n", m[i].container,
+					      m[i].host, m[i].size);
+		if (l >= sizeof(buf))
+			return rt__error_plain(err, E2BIG, "linux.%s: too many mappings",
+					       g ? "gidMappings" : "uidMappings");
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, g ? "gid_map" : "uid_map");
+		if (rt__write_file(path, buf, err) < 0)
+			return rt_error_wrap(err, "linux.%s", g ? "gidMappings" : "uidMappings");
+	}
+	return 0;
+}
+
+/* The host id container id 0 maps to (the init's uid once mapped); the
+ * host's own id when nothing maps 0. */
+static uint32_t host_root(const rt__idmap_t *m, size_t n, uint32_t dflt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container == 0)
+			return m[i].host;
+	return dflt;
+}
+
+static pid_t clone_init(int flags, const rt_namespace_t *pidns, rt_error_t *err)
+{
+	int saved = -1;
+	if (pidns && pidns->path) {
+		/* A joined pid namespace applies to the children of the caller:
+		 * switch pid_for_children around the clone and back. */
+		saved = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
+		if (saved < 0 || fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			if (saved >= 0)
+				close(saved);
+			return rt_error_set(err, e, "joining pid namespace `%s`", pidns->path);
+		}
+		close(fd);
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+	int e = errno;
+	if (saved >= 0) {
+		if (pid != 0 && setns(saved, CLONE_NEWPID) < 0)
+			e = errno, pid = pid > 0 ? pid : -1;
+		close(saved);
+	}
+	if (pid < 0)
+		return rt_error_set(err, e, "cloning the container init");
+	return pid;
+}
+
+int rt_container_create(const char *state_root, const char *id, const char *bundle,
+			const rt_create_opts_t *opts, pid_t *pid_out, rt_error_t *err)
+{
+	if (state_root == NULL)
+		state_root = DEFAULT_STATE_ROOT;
+	char dir[PATH_MAX], abs_bundle[PATH_MAX], cgroup[1024], fifo[PATH_MAX + 16];
+	if (rt__state_dir(state_root, id, dir, sizeof(dir), err) < 0)
+		return -1;
+	if (realpath(bundle, abs_bundle) == NULL)
+		return rt_error_set(err, errno, "creating container `%s`: bundle `%s`", id, bundle);
+	rt_config_t *cfg = NULL;
+	if (rt_config_load(abs_bundle, &cfg, err) < 0 || check_config(cfg, opts, err) < 0) {
+		rt_config_free(cfg);
+		return rt_error_wrap(err, "creating container `%s`", id);
+	}
+	if (cfg->cgroups_path)
+		snprintf(cgroup, sizeof(cgroup), "%s", cfg->cgroups_path);
+	else
+		snprintf(cgroup, sizeof(cgroup), "ocirun/%s", id);
+
+	int rc = -1, sync[2] = {-1, -1}, cgsync[2] = {-1, -1}, dirfd = -1;
+	cleanup_close int lock = -1;
+	int nsfd[8];
+	int nstype[8];
+	size_t nns = 0;
+	bool made_dir = false, made_cgroup = false;
+	pid_t pid = -1;
+	for (int i = 0; i < 8; i++)
+		nsfd[i] = -1, nstype[i] = 0;
+
+	if (rt__mkdir_p(state_root, 0711, err) < 0)
+		goto out;
+	/* 0711: the init, whatever uid it runs as, reaches exec.fifo by name. */
+	if (mkdir(dir, 0711) < 0) {
+		if (errno == EEXIST)
+			rt__error_plain(err, EEXIST, "container `%s` already exists", id);
+		else
+			rt_error_set(err, errno, "creating state directory `%s`", dir);
+		goto out;
+	}
+	made_dir = true;
+	/* Held until create returns: a concurrent start or delete waits. */
+	lock = rt__state_lock(state_root, id);
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	/* 0622 like runc's: the init opens it for writing after switching to
+	 * the process's user, which may hold no capability. */
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
+		rt_error_set(err, errno, "creating `%s`", fifo);
+		goto out;
+	}
+	const bool userns = rt__config_ns(cfg, CLONE_NEWUSER) != NULL;
+	if (userns && chown(fifo, host_root(cfg->uid_maps, cfg->nuid_maps, 0),
+			    host_root(cfg->gid_maps, cfg->ngid_maps, 0)) < 0) {
+		rt_error_set(err, errno, "handing `%s` to the container's root", fifo);
+		goto out;
+	}
+	dirfd = fd_above_stdio(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (dirfd < 0) {
+		rt_error_set(err, errno, "opening `%s`", dir);
+		goto out;
+	}
+	/* Namespaces joined by path: opened here (errors name the path), joined
+	 * by the init. The mount namespace last: after it, paths are the
+	 * container's. */
+	int flags = 0;
+	static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const rt_namespace_t *ns = rt__config_ns(cfg, order[i]);
+		if (ns == NULL)
+			continue;
+		if (ns->path == NULL) {
+			if (order[i] != CLONE_NEWCGROUP) /* unshared after joining the cgroup */
+				flags |= order[i];
+			continue;
+		}
+		int fd = fd_above_stdio(open(ns->path, O_RDONLY | O_CLOEXEC));
+		if (fd < 0) {
+			rt_error_set(err, errno, "opening namespace `%s`", ns->path);
+			goto out;
+		}
+		nsfd[nns] = fd;
+		nstype[nns++] = order[i];
+	}
+	const rt_namespace_t *pidns = rt__config_ns(cfg, CLONE_NEWPID);
+	if (pidns && pidns->path == NULL)
+		flags |= CLONE_NEWPID;
+	flags |= CLONE_NEWNS;
+	/* With CLONE_NEWUSER in the same clone, the new user namespace owns the
+	 * others. */
+	if (userns)
+		flags |= CLONE_NEWUSER;
+
+	if (rt_cgroup_create(cgroup, cfg->has_resources ? &cfg->limits : NULL, err) < 0)
+		goto out;
+	made_cgroup = true;
+	if (rt__cgroup_extra_any(&cfg->extra) && rt__cgroup_set_extra(cgroup, &cfg->extra, err) < 0)
+		goto out;
+	/* A socket pair, not a pipe: the init may ask the runtime to run hooks
+	 * and wait for the answer. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
+		rt_error_set(err, errno, "creating the sync socket");
+		goto out;
+	}
+	sync[0] = fd_above_stdio(sync[0]);
+	sync[1] = fd_above_stdio(sync[1]);
+	/* A new user namespace's init can write no host cgroup file, and must
+	 * wait for its id maps: the parent moves it and then lets it go. */
+	bool enter_self = rt__cgroup_can_enter_self() && !userns;
+	const rt_namespace_t *cgns = rt__config_ns(cfg, CLONE_NEWCGROUP);
+	if (userns || (!enter_self && cgns && cgns->path == NULL)) {
+		if (pipe2(cgsync, O_CLOEXEC) < 0) {
+			rt_error_set(err, errno, "creating the cgroup sync pipe");
+			goto out;
+		}
+		cgsync[0] = fd_above_stdio(cgsync[0]);
+		cgsync[1] = fd_above_stdio(cgsync[1]);
+	}
+
+	rt__init_args_t args = {
+	    .cfg = cfg,
+	    .rootfs = cfg->root_path,
+	    .cgroup = cgroup,
+	    .enter_self = enter_self,
+	    .userns = userns,
+	    .cgroup_fd = cgsync[0],
+	    .sync_fd = sync[1],
+	    .state_dirfd = dirfd,
+	};
+	for (int i = 0; i < 3; i++)
+		args.stdio[i] = opts ? opts->stdio[i] : -1;
+	memcpy(args.ns_fds, nsfd, sizeof(nsfd));
+	memcpy(args.ns_types, nstype, sizeof(nstype));
+
+	pid = clone_init(flags, pidns, err);
+	if (pid < 0)
+		goto out;
+	if (pid == 0) {
+		/* The flock belongs to the open file: a copy kept by the init
+		 * would hold it until exec, and start would wait for ever. */
+		if (lock >= 0)
+			close(lock);
+		close(sync[0]);
+		if (cgsync[1] >= 0)
+			close(cgsync[1]);
+		rt__container_init(&args);
+	}
+	close(sync[1]);
+	sync[1] = -1;
+	if (userns && write_idmaps(pid, cfg, err) < 0)
+		goto kill_out;
+	/* The init runs its set-up meanwhile; it cannot exec before start. */
+	if (!enter_self && rt_cgroup_enter(cgroup, pid, err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+		goto out;
+	}
+	if (cgsync[1] >= 0) {
+		if (write(cgsync[1], "C", 1) != 1) {
+			rt_error_set(err, errno, "signalling the container init");
+			goto kill_out;
+		}
+		close(cgsync[1]);
+		cgsync[1] = -1;
+	}
+	if (read_sync(sync[0], pid, cfg, id, abs_bundle, err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+		goto out;
+	}
+
+	rt__state_rec_t rec = {0};
+	snprintf(rec.id, sizeof(rec.id), "%s", id);
+	rec.pid = pid;
+	rec.pid_start = rt__pid_start_time(pid);
+	snprintf(rec.bundle, sizeof(rec.bundle), "%s", abs_bundle);
+	snprintf(rec.rootfs, sizeof(rec.rootfs), "%s", cfg->root_path);
+	snprintf(rec.cgroup, sizeof(rec.cgroup), "%s", cgroup);
+	rec.created_ms = now_ms();
+	rec.annotations = cfg->annotations;
+	rec.hooks = rt__hooks_mask(cfg);
+	if (rt__state_write(dir, &rec, err) < 0)
+		goto kill_out;
+	if (opts && opts->pid_file) {
+		char tmp[PATH_MAX + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", opts->pid_file);
+		FILE *f = fopen(tmp, "we");
+		if (f == NULL || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 ||
+		    rename(tmp, opts->pid_file) < 0) {
+			rt_error_set(err, errno, "writing pid file `%s`", opts->pid_file);
+			goto kill_out;
+		}
+	}
+	*pid_out = pid;
+	rc = 0;
+	goto out;
+kill_out:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	if (rc < 0) {
+		rt_error_t e2;
+		if (made_cgroup)
+			rt_cgroup_destroy(cgroup, 2000, &e2);
+		if (made_dir)
+			rt__state_remove(dir, &e2);
+		rt_error_wrap(err, "creating container `%s`", id);
+	}
+	for (size_t i = 0; i < nns; i++)
+		close(nsfd[i]);
+	if (sync[0] >= 0)
+		close(sync[0]);
+	if (sync[1] >= 0)
+		close(sync[1]);
+	for (int i = 0; i < 2; i++)
+		if (cgsync[i] >= 0)
+			close(cgsync[i]);
+	if (dirfd >= 0)
+		close(dirfd);
+	rt_config_free(cfg);
+	return rc;
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+int rt__container_load(const char *state_root, const char *id, char *dir, size_t n,
+		       rt__state_rec_t *rec, rt_status_t *status, rt_error_t *err)
+{
+	if (state_root == NULL)
+		state_root = DEFAULT_STATE_ROOT;
+	if (rt__state_dir(state_root, id, dir, n, err) < 0)
+		return -1;
+	if (rt__state_read(dir, rec, err) < 0) {
+		if (err && err->errnum == ENOENT) {
+			struct stat st;
+			if (stat(dir, &st) == 0) {
+				/* The directory without state.json: create is under way. */
+				memset(rec, 0, sizeof(*rec));
+				snprintf(rec->id, sizeof(rec->id), "%s", id);
+				*status = RT_STATUS_CREATING;
+				return 0;
+			}
+			return rt__error_plain(err, ENOENT, "container `%s` does not exist", id);
+		}
+		return -1;
+	}
+	unsigned long long start = rt__pid_start_time(rec->pid);
+	if (start == 0 || start != rec->pid_start) {
+		*status = RT_STATUS_STOPPED;
+	} else {
+		char fifo[PATH_MAX + 16];
+		snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+		*status = access(fifo, F_OK) == 0 ? RT_STATUS_CREATED : RT_STATUS_RUNNING;
+	}
+	return 0;
+}
+
+int rt_container_state(const char *state_root, const char *id, rt_state_t *st, rt_error_t *err)
+{
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	st->status = status;
+	st->pid = status == RT_STATUS_STOPPED ? 0 : rec.pid;
+	snprintf(st->bundle, sizeof(st->bundle), "%s", rec.bundle);
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", rec.cgroup);
+	st->created_ms = rec.created_ms;
+	if (rec.annotations)
+		json_decref(rec.annotations);
+	return 0;
+}
+
+char *rt_container_state_json(const char *state_root, const char *id, rt_error_t *err)
+{
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return NULL;
+	char created[64] = "";
+	time_t secs = (time_t)(rec.created_ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t l = strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(created + l, sizeof(created) - l, ".%03dZ", (int)(rec.created_ms % 1000));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id",
+			      id, "status", rt_status_name(status), "pid",
+			      status == RT_STATUS_STOPPED ? 0 : (int)rec.pid, "bundle", rec.bundle,
+			      "rootfs", rec.rootfs, "created", created);
+	if (rec.annotations)
+		json_object_set_new(j, "annotations", rec.annotations);
+	char *s = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	if (s == NULL)
+		rt_error_set(err, ENOMEM, "encoding the state of `%s`", id);
+	return s;
+}
+
+/* ---- start, kill, delete ------------------------------------------------ */
+
+/* poststart and poststop: the spec wants their failures logged as warnings
+ * and the lifecycle to go on. */
+static void run_late_hooks(const rt__state_rec_t *rec, int kind, rt_status_t status)
+{
+	rt_config_t *cfg = NULL;
+	rt_error_t err = {0};
+	cleanup_free char *state = rt__state_json_text(
+	    rec->id, status, status == RT_STATUS_STOPPED ? 0 : rec->pid, rec->bundle,
+	    rec->annotations);
+	if (state == NULL || rt_config_load(rec->bundle, &cfg, &err) < 0 ||
+	    rt__hooks_run(cfg, kind, state, &err) < 0)
+		fprintf(stderr, "ocirun: warning: container `%s`: %s\n", rec->id,
+			err.msg[0] ? err.msg : "out of memory");
+	rt_config_free(cfg);
+}
+
+int rt_container_start(const char *state_root, const char *id, rt_error_t *err)
+{
+	cleanup_close int lock = rt__state_lock(state_root, id);
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return rt_error_wrap(err, "starting container `%s`", id);
+	cleanup_json json_t *ann = rec.annotations;
+	if (status != RT_STATUS_CREATED)
+		return rt__error_plain(err, EINVAL,
+				       "starting container `%s`: it is %s, not created", id,
+				       rt_status_name(status));
+	char fifo[PATH_MAX + 16];
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	/* Non-blocking open: a dead init must not hang us. The init is blocked
+	 * in open(O_WRONLY) and writes one byte once we are here. */
+	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_set(err, errno, "starting container `%s`: opening `%s`", id, fifo);
+	for (int waited = 0;; waited += 10) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, 10);
+		if (r > 0 && (p.revents & POLLIN)) {
+			char c;
+			if (read(fd, &c, 1) == 1)
+				break;
+		}
+		if (rt__pid_start_time(rec.pid) != rec.pid_start)
+			return rt__error_plain(err, ESRCH,
+					       "starting container `%s`: its init has exited", id);
+		if (waited > 10000)
+			return rt__error_plain(err, ETIMEDOUT,
+					       "starting container `%s`: init did not answer", id);
+	}
+	unlink(fifo);
+	/* The init keeps its end open (close-on-exec) until it execs: end of
+	 * file means the process runs (or the init died trying), so poststart
+	 * hooks and our caller see it started. */
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 10) > 0) {
+			char buf[16];
+			ssize_t r = read(fd, buf, sizeof(buf));
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+				break;
+		}
+		if (rt__pid_start_time(rec.pid) != rec.pid_start)
+			break;
+	}
+	if (rec.hooks & (1U << RT_HOOK_POSTSTART))
+		run_late_hooks(&rec, RT_HOOK_POSTSTART, RT_STATUS_RUNNING);
+	return 0;
+}
+
+int rt_container_kill(const char *state_root, const char *id, int sig, bool all, rt_error_t *err)
+{
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return -1;
+	if (rec.annotations)
+		json_decref(rec.annotations);
+	if (status != RT_STATUS_CREATED && status != RT_STATUS_RUNNING && !all)
+		return rt__error_plain(err, ESRCH, "container `%s` is not running (%s)", id,
+				       rt_status_name(status));
+	if (all && rec.cgroup[0]) {
+		if (rt_cgroup_kill(rec.cgroup, sig, err) < 0)
+			return rt_error_wrap(err, "killing container `%s`", id);
+		return 0;
+	}
+	if (kill(rec.pid, sig) < 0)
+		return rt_error_set(err, errno, "sending signal %d to container `%s` (pid %d)", sig,
+				    id, (int)rec.pid);
+	return 0;
+}
+
+int rt_container_delete(const char *state_root, const char *id, bool force, rt_error_t *err)
+{
+	cleanup_close int lock = rt__state_lock(state_root, id);
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return -1;
+	cleanup_json json_t *ann = rec.annotations;
+	if (status != RT_STATUS_STOPPED && !force && status != RT_STATUS_CREATING)
+		return rt__error_plain(
+		    err, EBUSY, "cannot delete container `%s` that is %s (stop it or use --force)",
+		    id, rt_status_name(status));
+	if (status == RT_STATUS_CREATING && !force)
+		return rt__error_plain(err, EBUSY, "container `%s` is being created", id);
+	if (status != RT_STATUS_STOPPED && rec.pid > 0)
+		kill(rec.pid, SIGKILL);
+	if (rec.cgroup[0] && rt_cgroup_destroy(rec.cgroup, 5000, err) < 0)
+		return rt_error_wrap(err, "deleting container `%s`", id);
+	/* Our own default parent ("ocirun/<id>"): remove it once empty. */
+	char def[512];
+	snprintf(def, sizeof(def), "ocirun/%s", id);
+	if (strcmp(rec.cgroup, def) == 0) {
+		rt__cgroup_rmdir_if_empty("ocirun");
+	}
+	if (rec.hooks & (1U << RT_HOOK_POSTSTOP))
+		run_late_hooks(&rec, RT_HOOK_POSTSTOP, RT_STATUS_STOPPED);
+	if (rt__state_remove(dir, err) < 0)
+		return rt_error_wrap(err, "deleting container `%s`", id);
+	return 0;
+}

@@ -1,0 +1,122 @@
+"""Helpers for the ocirun end-to-end tests: busybox bundles and the CLI."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OCIRUN = Path(os.environ.get("OCIRUN", REPO / "build" / "bin" / "ocirun"))
+BUSYBOX = Path("/bin/busybox")
+APPLETS = ["sh", "echo", "cat", "sleep", "true", "false", "hostname", "id", "ls", "mount",
+           "ps", "dd", "readlink", "wc", "grep", "mkdir", "touch", "head", "ip", "umount",
+           "unshare", "nsenter", "env", "pwd", "tr", "mknod", "stat"]
+CGROUP_V1 = Path("/sys/fs/cgroup")
+PREFIX = "ocirun-test-"
+
+
+def unique(tag=""):
+    return f"{PREFIX}{tag}{uuid.uuid4().hex[:8]}"
+
+
+def wait_for(cond, timeout, what):
+    """Polls cond() until truthy; fails with what was last seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Bundle:
+    """A bundle dir with a busybox rootfs and a config from `ocirun spec`."""
+
+    def __init__(self, base, root):
+        self.dir = Path(base)
+        self.root = root  # ocirun --root
+        rootfs = self.dir / "rootfs"
+        for d in ("bin", "proc", "sys", "dev", "tmp", "etc"):
+            (rootfs / d).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
+        for a in APPLETS:
+            (rootfs / "bin" / a).symlink_to("busybox")
+        r = self.ocirun("spec", "--bundle", str(self.dir))
+        assert r.returncode == 0, r.stderr
+        self.config = json.loads((self.dir / "config.json").read_text())
+        self.ids = []
+        self.cgroups = []
+        self.netns = []
+
+    def ocirun(self, *args, timeout=30):
+        """Runs ocirun; output goes through files, not pipes, since a created
+        container keeps the stdio it inherits open (a pipe would never end)."""
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            r = subprocess.run([str(OCIRUN), "--root", str(self.root), *map(str, args)],
+                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
+                               timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            r.stdout, r.stderr = out.read(), err.read()
+            return r
+
+    def write(self, args=None, cgroup=True, **linux):
+        """Writes config.json; args sets process.args; cgroup gives a unique cgroupsPath."""
+        if args is not None:
+            self.config["process"]["args"] = args
+        if cgroup and "cgroupsPath" not in self.config["linux"]:
+            cg = unique("cg-")
+            self.cgroups.append(cg)
+            self.config["linux"]["cgroupsPath"] = cg
+        self.config["linux"].update(linux)
+        (self.dir / "config.json").write_text(json.dumps(self.config, indent=2))
+
+    @property
+    def cgroup(self):
+        return self.config["linux"].get("cgroupsPath")
+
+    def new_id(self):
+        i = unique()
+        self.ids.append(i)
+        return i
+
+    def state(self, cid):
+        r = self.ocirun("state", cid)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self.ocirun("delete", "--force", cid)
+        for cg in self.cgroups:
+            for h in CGROUP_V1.iterdir():
+                p = h / cg
+                if p.is_dir():
+                    for sub in sorted(p.rglob("*"), key=lambda x: -len(x.parts)):
+                        if sub.is_dir():
+                            sub.rmdir()
+                    p.rmdir()
+        for ns in self.netns:
+            subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
+        subprocess.run(["rm", "-rf", "--one-file-system", str(self.dir)], check=False)
+
+
+def leftovers(root):
+    """Anything of these tests still on the host."""
+    found = []
+    for h in CGROUP_V1.iterdir():
+        if h.is_dir():
+            found += [str(d) for d in h.iterdir() if d.is_dir() and d.name.startswith(PREFIX)]
+    r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    found += [l.split()[0] for l in r.stdout.splitlines() if l.startswith(PREFIX)]
+    if Path(root).is_dir():
+        found += [str(p) for p in Path(root).iterdir()]
+    with open("/proc/self/mountinfo") as f:
+        found += [l.split()[4] for l in f if PREFIX in l.split()[4]]
+    return found

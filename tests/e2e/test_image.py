@@ -1,0 +1,183 @@
+"""Images for real: the busybox OCI layout from deploy/images/build-busybox.sh,
+resolved, unpacked and mounted on overlayfs by libruntime (build/tests/rt-image-tool).
+
+Everything lives under a unique directory below the e2e temporary base, and every
+mount is removed at the end, even when a test fails.
+"""
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = Path(os.environ.get("RT_IMAGE_TOOL", REPO / "build" / "tests" / "rt-image-tool"))
+TMP_BASE = Path(os.environ.get("NODELET_E2E_TMP", "/tmp/nodelet-e2e"))
+
+
+def run(*args, check=True, timeout=60):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, check=check)
+
+
+def mounts_under(path):
+    path = str(path)
+    with open("/proc/self/mountinfo") as f:
+        return [l.split()[4] for l in f if l.split()[4] == path or l.split()[4].startswith(path + "/")]
+
+
+@pytest.fixture(scope="module")
+def tool():
+    if "RT_IMAGE_TOOL" not in os.environ:
+        r = run("make", "-C", REPO, "--no-print-directory", "build/tests/rt-image-tool",
+                check=False, timeout=300)
+        assert r.returncode == 0, "building rt-image-tool failed:\n" + r.stdout + r.stderr
+    assert TOOL.exists()
+    return TOOL
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    TMP_BASE.mkdir(parents=True, exist_ok=True)
+    d = TMP_BASE / ("nltimg" + secrets.token_hex(4))
+    d.mkdir()
+    try:
+        yield d
+    finally:
+        for m in sorted(mounts_under(d), key=len, reverse=True):
+            run("umount", "-l", m, check=False)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def layout(workdir):
+    out = workdir / "busybox"
+    r = run("sh", REPO / "deploy/images/build-busybox.sh", out, timeout=120)
+    assert "built busybox:latest" in r.stdout
+    return out
+
+
+def test_build_script_layout(layout):
+    assert json.loads((layout / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
+    index = json.loads((layout / "index.json").read_text())
+    (m,) = index["manifests"]
+    assert m["annotations"]["org.opencontainers.image.ref.name"] == "busybox:latest"
+    blob = layout / "blobs" / "sha256" / m["digest"].split(":")[1]
+    assert hashlib.sha256(blob.read_bytes()).hexdigest() == m["digest"].split(":")[1]
+    man = json.loads(blob.read_text())
+    cfg = json.loads((layout / "blobs/sha256" / man["config"]["digest"][7:]).read_text())
+    assert cfg["os"] == "linux" and cfg["config"]["Cmd"] == ["sh"]
+    assert "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in cfg["config"]["Env"]
+    layer = layout / "blobs/sha256" / man["layers"][0]["digest"][7:]
+    with tarfile.open(layer) as t:
+        names = {i.name: i for i in t.getmembers()}
+    assert names["bin/busybox"].isfile() and names["bin/busybox"].uid == 0
+    assert names["bin/sh"].issym() and names["bin/sh"].linkname == "/bin/busybox"
+    assert names["tmp"].mode == 0o1777
+    assert "var/www/index.html" in names and "etc/passwd" in names
+    # a second run with nothing changed does nothing
+    r = run("sh", REPO / "deploy/images/build-busybox.sh", layout)
+    assert "up to date" in r.stdout
+
+
+def test_resolve_busybox(tool, layout):
+    out = run(tool, "resolve", layout, "docker.io/library/busybox").stdout
+    assert "ref: busybox:latest" in out
+    assert "cmd: sh" in out
+    r = run(tool, "resolve", layout, "busybox:nope", check=False)
+    assert r.returncode == 1 and "image `busybox:nope` not found" in r.stderr
+
+
+def test_unpack_mount_run_remove(tool, layout, workdir):
+    layers = workdir / "layers"
+    c1, c2 = workdir / "c1", workdir / "c2"
+    try:
+        run(tool, "mount", layout, "busybox", layers, c1)
+        run(tool, "mount", layout, "busybox", layers, c1)  # idempotent
+        run(tool, "mount", layout, "busybox:latest", layers, c2)
+        assert mounts_under(c1) == [str(c1 / "rootfs")]
+        root = c1 / "rootfs"
+        assert (root / "bin/busybox").is_file()
+        assert os.readlink(root / "bin/sh") == "/bin/busybox"
+        assert (root / "tmp").stat().st_mode & 0o7777 == 0o1777
+        assert "Hello" in (root / "var/www/index.html").read_text()
+        # the rootfs runs: busybox is static
+        r = run("chroot", root, "/bin/sh", "-c", "echo ok > /tmp/x && wc -l /etc/passwd")
+        assert r.stdout.split()[0] == "2"
+        # writes land in c1's upper dir only
+        assert (c1 / "upper/tmp/x").read_text() == "ok\n"
+        assert not (c2 / "rootfs/tmp/x").exists()
+        # one unpacked layer, no temporaries
+        assert [p.name for p in layers.iterdir()] == [
+            json.loads((layout / "blobs/sha256" / json.loads((layout / "index.json").read_text())
+                        ["manifests"][0]["digest"][7:]).read_text())["layers"][0]["digest"][7:]]
+    finally:
+        run(tool, "remove", c1, check=False)
+        run(tool, "remove", c2, check=False)
+    assert not c1.exists() and not c2.exists()
+    assert mounts_under(workdir) == []
+    run(tool, "remove", c1)  # missing is fine
+
+
+def put_blob(layout, data):
+    h = hashlib.sha256(data).hexdigest()
+    (layout / "blobs/sha256" / h).write_bytes(data)
+    return "sha256:" + h, len(data)
+
+
+def layer_tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def test_many_layers_and_whiteouts(tool, workdir):
+    """55 layers: absolute lowerdir paths overflow the mount options, so the
+    relative (chdir) form is used; upper layers win and whiteouts hide files."""
+    layout = workdir / "many"
+    (layout / "blobs/sha256").mkdir(parents=True)
+    descs = []
+    n = 55
+    for i in range(n):
+        files = {f"f{i}": b"x", "layer": str(i).encode()}
+        if i == 1:
+            files[".wh.f0"] = b""
+        d, size = put_blob(layout, layer_tar(files))
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                      "digest": d, "size": size})
+    cd, cs = put_blob(layout, json.dumps({"os": "linux", "config": {"Cmd": ["sh"]}}).encode())
+    man = json.dumps({"schemaVersion": 2,
+                      "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                 "digest": cd, "size": cs},
+                      "layers": descs}).encode()
+    md, ms = put_blob(layout, man)
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+         "annotations": {"org.opencontainers.image.ref.name": "many:latest"}}]}))
+    layers = workdir / ("layers-" + "x" * 40)  # long enough to need the relative form
+    c = workdir / "cm"
+    try:
+        run(tool, "mount", layout, "many", layers, c)
+        root = c / "rootfs"
+        opts = [l.split()[3] for l in open("/proc/mounts") if l.split()[1] == str(root)][0]
+        assert opts.split("lowerdir=")[1][0] != "/"  # the relative form was used
+        assert (root / "layer").read_text() == str(n - 1)
+        assert not (root / "f0").exists()
+        assert all((root / f"f{i}").exists() for i in range(1, n))
+    finally:
+        run(tool, "remove", c, check=False)
+    assert mounts_under(workdir) == []

@@ -1,0 +1,285 @@
+/* rt_config_parse: a full config.json, defaults, and bad documents whose
+ * errors name the field. */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include <cmocka.h>
+#include <seccomp.h>
+
+#include "runtime/rt-internal.h"
+
+static const char *full_config =
+    "{\"ociVersion\":\"1.0.2\","
+    " \"process\":{\"terminal\":false,\"user\":{\"uid\":1000,\"gid\":100,"
+    "   \"additionalGids\":[5,6],\"umask\":18},"
+    "   \"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"PATH=/bin\",\"A=b\"],\"cwd\":\"/work\","
+    "   \"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],"
+    "     \"effective\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],\"ambient\":[]},"
+    "   \"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":512}],"
+    "   \"noNewPrivileges\":true,\"oomScoreAdj\":100},"
+    " \"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+    " \"hostname\":\"box\","
+    " \"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+    "   {\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "    \"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+    "   "
+    "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
+    " \"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},"
+    "   {\"type\":\"network\",\"path\":\"/proc/42/ns/net\"}],"
+    "   \"resources\":{\"memory\":{\"limit\":16777216,\"swap\":33554432},"
+    "     \"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000},\"pids\":{\"limit\":64}},"
+    "   \"cgroupsPath\":\"nodelet/pod-1/web\","
+    "   \"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+    "   \"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+    "   \"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+    "     \"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+    "       {\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+    "        \"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}},"
+    " \"annotations\":{\"a\":\"b\"}}";
+
+static rt_config_t *parse_ok(const char *json)
+{
+	rt_config_t *c = NULL;
+	rt_error_t err = {0};
+	int rc = rt_config_parse(json, strlen(json), &c, &err);
+	if (rc != 0)
+		fail_msg("parse failed: %s", err.msg);
+	return c;
+}
+
+static void test_full(void **state)
+{
+	(void)state;
+	rt_config_t *c = parse_ok(full_config);
+	assert_string_equal(c->oci_version, "1.0.2");
+	assert_string_equal(c->args[2], "true");
+	assert_null(c->args[3]);
+	assert_string_equal(c->env[1], "A=b");
+	assert_string_equal(c->cwd, "/work");
+	assert_int_equal(c->uid, 1000);
+	assert_int_equal(c->gid, 100);
+	assert_int_equal(c->ngids, 2);
+	assert_int_equal(c->additional_gids[1], 6);
+	assert_true(c->has_umask);
+	assert_int_equal(c->umask, 022);
+	assert_true(c->has_caps);
+	assert_true(c->caps[RT_CAP_BOUNDING] & (1ULL << 0));  /* CAP_CHOWN */
+	assert_true(c->caps[RT_CAP_EFFECTIVE] & (1ULL << 5)); /* CAP_KILL */
+	assert_false(c->caps[RT_CAP_EFFECTIVE] & (1ULL << 0));
+	assert_int_equal(c->nrlimits, 1);
+	assert_int_equal(c->rlimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(c->rlimits[0].soft, 512);
+	assert_true(c->no_new_privs);
+	assert_int_equal(c->oom_score_adj, 100);
+	assert_string_equal(c->root_path, "rootfs");
+	assert_true(c->root_readonly);
+	assert_string_equal(c->hostname, "box");
+	assert_int_equal(c->nmounts, 3);
+	assert_string_equal(c->mounts[1].data, "mode=755,size=65536k");
+	assert_true(c->mounts[1].flags & MS_NOSUID);
+	assert_true(c->mounts[1].flags & MS_STRICTATIME);
+	assert_true(c->mounts[2].bind);
+	assert_true(c->mounts[2].flags & MS_REC);
+	assert_true(c->mounts[2].flags & MS_RDONLY);
+	assert_int_equal(c->mounts[2].propagation, MS_PRIVATE | MS_REC);
+	assert_int_equal(c->nnamespaces, 3);
+	assert_non_null(rt__config_ns(c, CLONE_NEWPID));
+	assert_null(rt__config_ns(c, CLONE_NEWUTS));
+	assert_string_equal(rt__config_ns(c, CLONE_NEWNET)->path, "/proc/42/ns/net");
+	assert_true(c->has_resources);
+	assert_int_equal(c->limits.memory_bytes, 16777216);
+	assert_int_equal(c->limits.memory_swap, 33554432);
+	assert_int_equal(c->limits.cpu_shares, 512);
+	assert_int_equal(c->limits.cpu_quota_us, 50000);
+	assert_int_equal(c->limits.cpu_period_us, 100000);
+	assert_int_equal(c->limits.pids_max, 64);
+	assert_string_equal(c->cgroups_path, "nodelet/pod-1/web");
+	assert_string_equal(c->masked_paths[0], "/proc/kcore");
+	assert_string_equal(c->readonly_paths[0], "/proc/sys");
+	assert_string_equal(c->sysctl_keys[0], "net.ipv4.ip_forward");
+	assert_string_equal(c->sysctl_values[0], "1");
+	assert_non_null(c->seccomp);
+	assert_int_equal(c->seccomp->default_action, SCMP_ACT_ERRNO(EPERM));
+	assert_int_equal(c->seccomp->narches, 1);
+	assert_int_equal(c->seccomp->arches[0], SCMP_ARCH_X86_64);
+	assert_int_equal(c->seccomp->nrules, 2);
+	assert_string_equal(c->seccomp->rules[0].names[1], "write");
+	assert_int_equal(c->seccomp->rules[1].nargs, 1);
+	assert_int_equal(c->seccomp->rules[1].args[0].value, 8);
+	assert_int_equal(c->seccomp->rules[1].args[0].op, SCMP_CMP_EQ);
+	assert_string_equal(json_string_value(json_object_get(c->annotations, "a")), "b");
+	rt_config_free(c);
+}
+
+static void test_minimal_defaults(void **state)
+{
+	(void)state;
+	rt_config_t *c = parse_ok("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/r\"},"
+				  "\"process\":{\"args\":[\"x\"]}}");
+	assert_string_equal(c->cwd, "/");
+	assert_non_null(c->env);
+	assert_null(c->env[0]);
+	assert_false(c->has_caps);
+	assert_false(c->has_resources);
+	assert_null(c->cgroups_path);
+	assert_null(c->seccomp);
+	assert_int_equal(c->nmounts, 0);
+	rt_config_free(c);
+}
+
+/* Parses json, expects failure with exactly msg. */
+static void expect_error(const char *json, const char *msg)
+{
+	rt_config_t *c = NULL;
+	rt_error_t err = {0};
+	int rc = rt_config_parse(json, strlen(json), &c, &err);
+	if (rc == 0) {
+		rt_config_free(c);
+		fail_msg("expected failure: %s", msg);
+	}
+	assert_null(c);
+	assert_string_equal(err.msg, msg);
+	assert_int_equal(err.errnum, EINVAL);
+}
+
+#define BASE "\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+#define PROC "\"process\":{\"args\":[\"sh\"]},"
+
+static void test_errors_name_field(void **state)
+{
+	(void)state;
+	expect_error("{" BASE PROC "\"linux\":{\"resources\":{\"memory\":{\"limit\":\"16M\"}}}}",
+		     "linux.resources.memory.limit: expected integer");
+	expect_error("{" BASE PROC "\"linux\":{\"resources\":{\"cpu\":{\"shares\":-3}}}}",
+		     "linux.resources.cpu.shares: -3 out of range [0, 262144]");
+	expect_error("{" BASE "\"process\":{\"args\":[\"sh\", 3]}}",
+		     "process.args[1]: expected string");
+	expect_error("{" BASE "\"process\":{\"args\":[]}}",
+		     "process.args: must hold at least one element");
+	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}}",
+		     "process.cwd: must be an absolute path");
+	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],\"terminal\":true}}",
+		     "process.terminal: a terminal is not supported yet");
+	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],"
+		     "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_NOPE\"]}}}",
+		     "process.capabilities.bounding[1]: unknown capability `CAP_NOPE`");
+	expect_error("{" BASE
+		     "\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_X\"}]}}",
+		     "process.rlimits[0].type: unknown rlimit `RLIMIT_X`");
+	expect_error("{" BASE PROC "\"mounts\":[{\"destination\":\"/a\",\"type\":\"tmpfs\"},"
+		     "{\"destination\":\"b\",\"type\":\"tmpfs\"}]}",
+		     "mounts[1].destination: must be an absolute path");
+	expect_error("{" BASE PROC "\"mounts\":[{\"destination\":\"/a\",\"options\":[\"bind\"]}]}",
+		     "mounts[0].source: missing for a bind mount");
+	expect_error("{" BASE PROC
+		     "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
+		     "linux.namespaces[1].type: namespace `pid` given twice");
+	expect_error("{" BASE PROC "\"hooks\":{\"prestart\":[{\"path\":\"rel/x\"}]}}",
+		     "hooks.prestart[0].path: must be an absolute path");
+	expect_error("{" BASE PROC
+		     "\"hooks\":{\"poststop\":[{\"path\":\"/x\",\"timeout\":0}]}}",
+		     "hooks.poststop[0].timeout: must be greater than zero");
+	expect_error("{" BASE PROC "\"linux\":{\"rootfsPropagation\":\"up\"}}",
+		     "linux.rootfsPropagation: expected shared, slave, private or unbindable "
+		     "(r-prefixed for recursive)");
+	expect_error("{" BASE PROC "\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}",
+		     "linux.namespaces[0].type: unknown namespace `bogus`");
+	expect_error("{" BASE PROC "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}",
+		     "linux.seccomp.defaultAction: unknown action `SCMP_ACT_NOPE`");
+	expect_error(
+	    "{" BASE PROC "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+	    "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+	    "\"args\":[{\"index\":0,\"op\":\"EQ\"}]}]}}}",
+	    "linux.seccomp.syscalls[0].args[0].op: expected SCMP_CMP_EQ, NE, LT, LE, GT, GE "
+	    "or MASKED_EQ");
+	expect_error("{" BASE PROC "\"linux\":{\"sysctl\":{\"kernel.x\":1}}}",
+		     "linux.sysctl.kernel.x: expected string");
+	expect_error("{" BASE PROC "\"linux\":{\"cgroupsPath\":\"system.slice:ocirun:x\"}}",
+		     "linux.cgroupsPath: systemd slice:prefix:name paths are not supported yet");
+	expect_error("{\"root\":{\"path\":\"r\"}," PROC "\"x\":1}", "ociVersion: missing");
+	expect_error("{\"ociVersion\":\"1\"," PROC "\"x\":1}", "root: missing");
+	expect_error("{" BASE "\"x\":1}", "process: missing");
+	expect_error("{" BASE PROC "\"annotations\":{\"k\":1}}", "annotations.k: expected string");
+	expect_error("[1]", "expected a JSON object");
+	expect_error("{\"a\":", "line 1 column 5: unexpected token near end of file");
+}
+
+static void test_load_resolves_paths(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test-config-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{" BASE PROC "\"mounts\":[{\"destination\":\"/x\",\"source\":\"data\","
+	      "\"options\":[\"bind\"]}]}",
+	      f);
+	fclose(f);
+	rt_config_t *c = NULL;
+	rt_error_t err = {0};
+	assert_int_equal(rt_config_load(dir, &c, &err), 0);
+	char want[160];
+	snprintf(want, sizeof(want), "%s/r", dir);
+	assert_string_equal(c->root_path, want);
+	snprintf(want, sizeof(want), "%s/data", dir);
+	assert_string_equal(c->mounts[0].source, want);
+	rt_config_free(c);
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(rt_config_load(dir, &c, &err), -1);
+	assert_int_equal(err.errnum, ENOENT);
+}
+
+/* exec -p process.json: the process fields are replaced, the rest kept. */
+static void test_set_process(void **state)
+{
+	(void)state;
+	rt_config_t *c = parse_ok(full_config);
+	rt_error_t err = {0};
+	const char *p = "{\"args\":[\"id\"],\"env\":[\"X=1\"],\"user\":{\"uid\":7,\"gid\":8},"
+			"\"capabilities\":{\"bounding\":[\"CAP_KILL\"]}}";
+	assert_int_equal(rt__config_set_process(c, p, strlen(p), &err), 0);
+	assert_string_equal(c->args[0], "id");
+	assert_null(c->args[1]);
+	assert_string_equal(c->env[0], "X=1");
+	assert_string_equal(c->cwd, "/");
+	assert_int_equal(c->uid, 7);
+	assert_int_equal(c->gid, 8);
+	assert_int_equal(c->ngids, 0);
+	assert_int_equal(c->nrlimits, 0);
+	assert_false(c->no_new_privs);
+	assert_true(c->has_caps);
+	assert_int_equal(c->caps[RT_CAP_BOUNDING], 1ULL << 5);
+	assert_int_equal(c->caps[RT_CAP_EFFECTIVE], 0);
+	assert_string_equal(c->hostname, "box"); /* not a process field: kept */
+	assert_non_null(c->seccomp);
+	const char *bad_args = "{\"args\":[]}";
+	assert_int_equal(rt__config_set_process(c, bad_args, strlen(bad_args), &err), -1);
+	assert_string_equal(err.msg, "process.args: must hold at least one element");
+	assert_int_equal(rt__config_set_process(c, "[1]", 3, &err), -1);
+	assert_string_equal(err.msg, "process: expected object");
+	rt_config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_minimal_defaults),
+	    cmocka_unit_test(test_errors_name_field),
+	    cmocka_unit_test(test_load_resolves_paths),
+	    cmocka_unit_test(test_set_process),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
