@@ -13,7 +13,7 @@ RUN=${NODELET_RUN_DIR:-$PWD/build/run}
 PORT=${NODELET_PORT:-7080}
 SERVER=http://127.0.0.1:$PORT
 BRIDGE=${NODELET_BRIDGE:-nodelet0}
-CGROUP=nodelet-run
+CGROUP=${NODELET_CGROUP:-nodelet-run}
 POD=${1:-deploy/examples/web-db.json}
 SCHEDCTL="$BIN/schedctl --server $SERVER"
 
@@ -39,6 +39,9 @@ cleanup() {
 	sweep
 	echo "== stopped; everything removed"
 }
+
+# The daemons run in their own session (setsid) so that Ctrl-C reaches only this
+# script, which then deletes the pods through them before stopping them.
 
 # Removes what an earlier run may have left (a killed make run, a crash).
 sweep() {
@@ -71,7 +74,7 @@ mkdir -p "$RUN"
 trap cleanup INT TERM EXIT
 
 echo "== starting schedd on $SERVER"
-"$BIN/schedd" --listen "127.0.0.1:$PORT" --data "$RUN/schedd" --heartbeat-interval 2s \
+setsid "$BIN/schedd" --listen "127.0.0.1:$PORT" --data "$RUN/schedd" --heartbeat-interval 2s \
 	>"$RUN/schedd.log" 2>&1 &
 schedd_pid=$!
 i=0
@@ -84,7 +87,7 @@ until curl -sf "$SERVER/healthz" >/dev/null 2>&1; do
 done
 
 echo "== starting nodelet $(hostname) (bridge $BRIDGE, state $RUN/node)"
-"$BIN/nodelet" --server "ws://127.0.0.1:$PORT" --root "$RUN/node" --cgroup-parent "$CGROUP" \
+setsid "$BIN/nodelet" --server "ws://127.0.0.1:$PORT" --root "$RUN/node" --cgroup-parent "$CGROUP" \
 	--bridge "$BRIDGE" --image-dir "$PWD/build/images" --log-dir "$RUN/pods" \
 	>"$RUN/nodelet.log" 2>&1 &
 nodelet_pid=$!
