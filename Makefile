@@ -79,9 +79,14 @@ run: deps
 	@$(MAKE) --no-print-directory binaries image
 	@sh deploy/run-local.sh
 
+# nodelet finds nodelet-shim and nodelet-pause next to its own binary.
 install: binaries
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/nodelet
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/doc/nodelet
 	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/|$(PREFIX)/|g' deploy/systemd/schedd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/schedd.service
+	sed 's|/usr/local/|$(PREFIX)/|g' deploy/systemd/nodelet.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/nodelet.service
+	install -m 0644 README.md deploy/systemd/nodelet.default $(DESTDIR)$(PREFIX)/share/doc/nodelet/
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
