@@ -4,7 +4,12 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-B       := build
+# Out-of-tree build directory; sanitizer builds keep their own.
+ifeq ($(SAN),1)
+B       ?= build-san
+else
+B       ?= build
+endif
 BIN     := $(B)/bin
 GEN     := $(B)/gen
 
@@ -25,7 +30,7 @@ DEB_PKGS := build-essential pkg-config libuv1-dev libwebsockets-dev libwebsocket
             protobuf-c-compiler libprotobuf-c-dev libjansson-dev libseccomp-dev libsqlite3-dev \
             libcap-dev libmnl-dev libarchive-dev libcurl4-openssl-dev libcmocka-dev libyaml-dev \
             busybox-static python3 python3-pytest python3-pytest-timeout iproute2 util-linux curl crun runc \
-            docker-registry skopeo apache2-utils
+            docker-registry skopeo apache2-utils openssl clang libclang-rt-14-dev
 
 .PHONY: all deps test unit e2e bench run install clean image fmt check-fmt
 all: binaries
@@ -54,6 +59,7 @@ include scheduler/build.mk
 include node/build.mk
 include tests/unit/build.mk
 -include tests/e2e/build.mk
+-include tests/fuzz/build.mk
 
 binaries: $(BINARIES)
 
@@ -65,19 +71,19 @@ unit: $(UNIT_TESTS)
 	@sh tests/unit/run.sh $(UNIT_TESTS)
 
 e2e: binaries image e2e-tools
-	@sh tests/e2e/run.sh
+	@NODELET_BUILD=$(abspath $(B)) sh tests/e2e/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory binaries image e2e-tools $(UNIT_TESTS)
-	@sh tests/run-all.sh $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory binaries image e2e-tools $(UNIT_TESTS) $(FUZZ_REPLAY)
+	@B=$(B) NODELET_BUILD=$(abspath $(B)) sh tests/run-all.sh $(UNIT_TESTS)
 
 bench: deps
 	@$(MAKE) --no-print-directory binaries image
-	@sh tests/bench/run.sh
+	@NODELET_BUILD=$(abspath $(B)) sh tests/bench/run.sh
 
 run: deps
 	@$(MAKE) --no-print-directory binaries image
-	@sh deploy/run-local.sh
+	@NODELET_BUILD=$(abspath $(B)) sh deploy/run-local.sh
 
 # nodelet finds nodelet-shim and nodelet-pause next to its own binary.
 install: binaries

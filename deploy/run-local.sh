@@ -8,7 +8,8 @@
 # works again at once.
 set -u
 cd "$(dirname "$0")/.."
-BIN=$PWD/build/bin
+BUILD=${NODELET_BUILD:-$PWD/build}
+BIN=$BUILD/bin
 RUN=${NODELET_RUN_DIR:-$PWD/build/run}
 PORT=${NODELET_PORT:-7080}
 SERVER=http://127.0.0.1:$PORT
@@ -88,7 +89,7 @@ done
 
 echo "== starting nodelet $(hostname) (bridge $BRIDGE, state $RUN/node)"
 setsid "$BIN/nodelet" --server "ws://127.0.0.1:$PORT" --root "$RUN/node" --cgroup-parent "$CGROUP" \
-	--bridge "$BRIDGE" --image-dir "$PWD/build/images" --log-dir "$RUN/pods" \
+	--bridge "$BRIDGE" --image-dir "$BUILD/images" --log-dir "$RUN/pods" \
 	>"$RUN/nodelet.log" 2>&1 &
 nodelet_pid=$!
 

@@ -21,10 +21,14 @@ void node_config_usage(FILE *f, const char *argv0)
 	    "  --root DIR            state directory (default /var/lib/nodelet)\n"
 	    "  --cgroup-parent NAME  cgroup holding the pods (default nodelet)\n"
 	    "  --bridge NAME         pod bridge (default nodelet0)\n"
-	    "  --image-dir DIR       OCI image layout looked in first (default /var/lib/nodelet/images)\n"
-	    "  --default-registry HOST[:PORT]  registry of images named without one (default docker.io)\n"
-	    "  --registry-credentials FILE     registry logins, Docker config.json \"auths\" format\n"
-	    "  --insecure-registry HOST[:PORT] registry spoken to over plain HTTP (repeatable)\n"
+	    "  --image-dir DIR       local OCI image layout, looked in before pulling\n"
+	    "                        (default /var/lib/nodelet/images)\n"
+	    "  --default-registry HOST[:PORT]\n"
+	    "                        registry of images named without one (default docker.io)\n"
+	    "  --registry-credentials FILE\n"
+	    "                        registry logins (Docker config.json \"auths\" format)\n"
+	    "  --insecure-registry HOST[:PORT]\n"
+	    "                        registry spoken to over plain HTTP (repeatable)\n"
 	    "  --labels k=v,...      node labels\n"
 	    "  --log-dir DIR         container logs (default /var/log/pods)\n"
 	    "  --address IP          reported InternalIP (default: first non-loopback IPv4)\n"
@@ -272,7 +276,8 @@ int node_config_parse(int argc, char **argv, node_config_t *cfg, char *errbuf, s
 			rt_imageref_t r;
 			rt_error_t e;
 			if (rt_imageref_parse("x", optarg, &r, &e) < 0) {
-				snprintf(errbuf, errlen, "--%s: \"%s\" is not a registry HOST[:PORT]",
+				snprintf(errbuf, errlen,
+					 "--%s: \"%s\" is not a registry HOST[:PORT]",
 					 c == OPT_DEFREG ? "default-registry" : "insecure-registry",
 					 optarg);
 				return -1;
@@ -282,8 +287,8 @@ int node_config_parse(int argc, char **argv, node_config_t *cfg, char *errbuf, s
 				set_str(&cfg->default_registry, optarg);
 				break;
 			}
-			cfg->insecure_registries = realloc(
-			    cfg->insecure_registries, (cfg->ninsecure + 2) * sizeof(char *));
+			cfg->insecure_registries = realloc(cfg->insecure_registries,
+							   (cfg->ninsecure + 2) * sizeof(char *));
 			if (!cfg->insecure_registries)
 				abort();
 			cfg->insecure_registries[cfg->ninsecure++] = xstrdup(optarg);

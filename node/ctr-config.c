@@ -22,44 +22,6 @@
 #define MIN_SHARES 2
 #define MAX_SHARES 262144
 
-/* Docker's default capability set. */
-static const char *const default_caps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-    NULL,
-};
-
-static const char *const masked_paths[] = {
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-    NULL,
-};
-
-static const char *const readonly_paths[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
-};
-
 static json_t *strv_json(const char *const *v)
 {
 	json_t *a = json_array();
@@ -427,6 +389,9 @@ static json_t *build_resources(const api_resources_t *r)
 		json_object_set_new(cpu, "period", json_integer(CPU_PERIOD_US));
 	}
 	json_object_set_new(res, "cpu", cpu);
+	/* Devices: none beyond the runtime's defaults (null, zero, full, random,
+	 * urandom, tty, ptys), as Docker and Kubernetes containers get. */
+	json_object_set_new(res, "devices", json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
 	return res;
 }
 
@@ -500,8 +465,8 @@ int node_ctr_write_config(const node_ctr_spec_t *s, rt_error_t *err)
 			      ? s->image->working_dir
 			      : "/";
 	json_t *caps =
-	    json_pack("{s:o, s:o, s:o}", "bounding", strv_json(default_caps), "effective",
-		      strv_json(default_caps), "permitted", strv_json(default_caps));
+	    json_pack("{s:o, s:o, s:o}", "bounding", strv_json(rt_default_capabilities), "effective",
+		      strv_json(rt_default_capabilities), "permitted", strv_json(rt_default_capabilities));
 	json_t *process =
 	    json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", user, "args",
 		      args, "env", envj, "cwd", cwd, "capabilities", caps, "noNewPrivileges", 1);
@@ -537,8 +502,8 @@ int node_ctr_write_config(const node_ctr_spec_t *s, rt_error_t *err)
 	json_t *linux_ =
 	    json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "namespaces", ns, "cgroupsPath",
 		      s->cgroup_path, "resources", build_resources(&s->ctr->resources),
-		      "maskedPaths", strv_json(masked_paths), "readonlyPaths",
-		      strv_json(readonly_paths), "seccomp", default_seccomp());
+		      "maskedPaths", strv_json(rt_default_masked_paths), "readonlyPaths",
+		      strv_json(rt_default_readonly_paths), "seccomp", default_seccomp());
 
 	json_t *cfg = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion",
 				"1.0.2", "process", process, "root", "path", s->rootfs, "readonly",
@@ -578,8 +543,8 @@ int node_sandbox_write_config(const api_pod_t *pod, const char *rootfs, const ch
 	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:{s:o, s:s, s:o, s:o, s:o}}", "ociVersion",
 	    "1.0.2", "process", process, "root", "path", rootfs, "readonly", 1, "hostname",
 	    pod->name, "mounts", mounts, "annotations", annotations(pod, "POD"), "linux",
-	    "namespaces", ns, "cgroupsPath", cgroup_path, "maskedPaths", strv_json(masked_paths),
-	    "readonlyPaths", strv_json(readonly_paths), "seccomp", default_seccomp());
+	    "namespaces", ns, "cgroupsPath", cgroup_path, "maskedPaths", strv_json(rt_default_masked_paths),
+	    "readonlyPaths", strv_json(rt_default_readonly_paths), "seccomp", default_seccomp());
 	if (cfg == NULL)
 		return rt_error_set(err, EINVAL, "sandbox of pod `%s`: building config.json",
 				    pod->name);

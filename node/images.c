@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -101,4 +102,93 @@ int node_image_get(node_t *n, node_ctr_t *c, rt_image_t **img, const char **layo
 		 (long long)(*img)->size);
 	node_log('I', "pod %s: container %s: %s", c->pod->desc, c->spec->name, c->pulled_msg);
 	return 0;
+}
+
+static void human(int64_t b, char *out, size_t n)
+{
+	if (b < 0)
+		snprintf(out, n, "?");
+	else if (b < 1000 * 1000)
+		snprintf(out, n, "%.1fkB", (double)b / 1000.0);
+	else if (b < 1000LL * 1000 * 1000)
+		snprintf(out, n, "%.1fMB", (double)b / 1e6);
+	else
+		snprintf(out, n, "%.2fGB", (double)b / 1e9);
+}
+
+static int list_one(const char *layout, const char *where)
+{
+	rt_image_info_t *v = NULL;
+	size_t n = 0;
+	rt_error_t err;
+	if (rt_image_list(layout, &v, &n, &err) < 0) {
+		fprintf(stderr, "nodelet images: %s: %s\n", where, err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char size[32];
+		human(v[i].size, size, sizeof size);
+		printf("%-60s %-19.19s %10s %12lld  %s\n", v[i].name, v[i].digest, size,
+		       (long long)v[i].size, where);
+	}
+	rt_image_list_free(v, n);
+	return 0;
+}
+
+/* `nodelet images [list]` and `nodelet images import FILE...`; see nodelet-internal.h. */
+int node_images_main(int argc, char **argv)
+{
+	const char *root = "/var/lib/nodelet", *image_dir = "/var/lib/nodelet/images";
+	const char *defreg = NULL;
+	const char *args[64];
+	size_t nargs = 0;
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "--root") == 0)
+			root = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--image-dir") == 0)
+			image_dir = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--default-registry") == 0)
+			defreg = argv[++i];
+		else if (argv[i][0] == '-' || nargs == 64) {
+			fprintf(stderr,
+				"usage: nodelet images [list] [--root DIR] [--image-dir DIR]\n"
+				"       nodelet images import FILE... [--root DIR] "
+				"[--default-registry HOST[:PORT]]\n");
+			return 2;
+		} else {
+			args[nargs++] = argv[i];
+		}
+	}
+	char store[4200];
+	snprintf(store, sizeof store, "%s/images", root);
+	if (nargs == 0 || (nargs == 1 && strcmp(args[0], "list") == 0)) {
+		printf("%-60s %-19s %10s %12s  %s\n", "IMAGE", "DIGEST", "SIZE", "BYTES", "WHERE");
+		int rc = list_one(store, "store");
+		if (strcmp(image_dir, store) != 0 && list_one(image_dir, "image-dir") < 0)
+			rc = -1;
+		return rc < 0 ? 1 : 0;
+	}
+	if (strcmp(args[0], "import") != 0 || nargs < 2) {
+		fprintf(stderr, "nodelet images: unknown command \"%s\" (list, import FILE...)\n",
+			args[0]);
+		return 2;
+	}
+	rt_pull_opts_t o = {.store_dir = store, .default_registry = defreg};
+	int rc = 0;
+	for (size_t i = 1; i < nargs; i++) {
+		char **names = NULL;
+		size_t n = 0;
+		rt_error_t err;
+		if (rt_image_import(&o, args[i], &names, &n, &err) < 0) {
+			fprintf(stderr, "nodelet images import: %s\n", err.msg);
+			rc = 1;
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			printf("imported %s\n", names[k]);
+			free(names[k]);
+		}
+		free(names);
+	}
+	return rc;
 }

@@ -299,7 +299,7 @@ typedef struct node_job {
 	/* results */
 	int rc;
 	rt_error_t err;
-	bool image_error; /* START failed pulling the image */
+	bool image_error;      /* START failed pulling the image */
 	char image_reason[32]; /* its waiting reason: ErrImagePull, ErrImageNeverPull, ... */
 	pid_t shim_pid, ctr_pid;
 	char ip[64];
@@ -325,8 +325,12 @@ void node__cstate_set(node_cstate_t *s, api_cstate_kind_t kind, const char *reas
  * -1 with err and reason ("ErrImagePull", "ErrImageNeverPull",
  * "InvalidImageName"). Updates c->pulling / pull_done / pull_total while it
  * pulls and c->pulled_msg after. */
-int node_image_get(node_t *n, node_ctr_t *c, rt_image_t **img, const char **layout,
-		   char reason[32], rt_error_t *err);
+int node_image_get(node_t *n, node_ctr_t *c, rt_image_t **img, const char **layout, char reason[32],
+		   rt_error_t *err);
+/* `nodelet images [list]` (the named images of <root>/images and --image-dir,
+ * with sizes) and `nodelet images import FILE...` (OCI layout tars into
+ * <root>/images). argv[0] is "images". Returns the exit code. */
+int node_images_main(int argc, char **argv);
 /* The container's imagePullPolicy, or Kubernetes' default for its image:
  * Always for ":latest" (or no tag and no digest), IfNotPresent otherwise. */
 const char *node_image_pull_policy(const api_container_t *spec);

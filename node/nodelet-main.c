@@ -177,6 +177,8 @@ static void remove_empty_parent(node_t *n)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "images") == 0)
+		return node_images_main(argc - 1, argv + 1);
 	node_config_t cfg;
 	char errbuf[512] = "";
 	int rc = node_config_parse(argc, argv, &cfg, errbuf, sizeof errbuf);

@@ -26,6 +26,11 @@ int api_envelope_pack(const Nodelet__V1__Envelope *env, uint8_t **buf, size_t *l
 static int check_strings(const ProtobufCMessage *msg, api_error_t *err)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	/* protobuf-c keeps an unknown field numbered 0, which no peer may send
+	 * and which it cannot unpack again once packed: refuse it here. */
+	for (unsigned i = 0; i < msg->n_unknown_fields; i++)
+		if (msg->unknown_fields[i].tag == 0)
+			return api__errorf(err, "%s: field number 0 is invalid", d->short_name);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *base = (const char *)msg;

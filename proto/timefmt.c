@@ -18,7 +18,13 @@ void api_format_time(int64_t unix_ms, char *buf, size_t len)
 	struct tm tm;
 	if (!gmtime_r(&t, &tm))
 		return;
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Four-digit years always (strftime's %Y gives "999" for year 999, which
+	 * is not RFC 3339); years past 9999 cannot be written, so none is. */
+	int year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999)
+		return;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static int digits(const char **p, int n, int *out)

@@ -76,8 +76,8 @@ int rt__caps_apply(const rt_config_t *cfg, rt_error_t *err)
 	/* The kernel raises an ambient capability only when it is permitted and
 	 * inheritable; configs (runc's own `spec`) often list ambient ones without
 	 * inheritable. runc and crun skip those; so do we. */
-	uint64_t ambient = cfg->caps[RT_CAP_AMBIENT] & cfg->caps[RT_CAP_PERMITTED] &
-			   cfg->caps[RT_CAP_INHERITABLE];
+	uint64_t ambient =
+	    cfg->caps[RT_CAP_AMBIENT] & cfg->caps[RT_CAP_PERMITTED] & cfg->caps[RT_CAP_INHERITABLE];
 	for (int c = 0; c <= last_cap(); c++)
 		if ((ambient & (1ULL << c)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)

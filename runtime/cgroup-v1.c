@@ -2,6 +2,7 @@
  * (root/memory/<path>, root/cpu/<path>, ...). Used on legacy and hybrid hosts. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -201,38 +202,54 @@ static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *path, rt_e
 	return 0;
 }
 
-static int v1_devices(const rt__cgroup_driver_t *d, const char *path,
-		      const rt__cgroup_extra_t *x, rt_error_t *err)
+static int v1_devices(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		      rt_error_t *err)
 {
 	char dir[3072];
-	if (cg_dir(d, "devices", path, dir, sizeof(dir), err) < 0 || rt__mkdir_p(dir, 0755, err) < 0)
+	if (cg_dir(d, "devices", path, dir, sizeof(dir), err) < 0 ||
+	    rt__mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	/* What every container gets besides its rules (runc's and crun's list):
 	 * the default nodes, ptys, and mknod of any device (useless without an
 	 * allow rule for using it). */
 	static const char *const defaults[] = {
-	    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+	    "c *:* m",	 "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
 	    "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
 	};
-	for (size_t i = 0; i < x->ndevices; i++) {
-		const rt__dev_rule_t *r = &x->devices[i];
-		char rule[128], maj[24], min[24], f[4096];
-		snprintf(maj, sizeof(maj), r->major < 0 ? "*" : "%lld", (long long)r->major);
-		snprintf(min, sizeof(min), r->minor < 0 ? "*" : "%lld", (long long)r->minor);
-		if (r->type == 'a')
-			snprintf(rule, sizeof(rule), "a");
-		else
-			snprintf(rule, sizeof(rule), "%c %s:%s %s", r->type, maj, min,
-				 r->access[0] ? r->access : "rwm");
-		snprintf(f, sizeof(f), "%s/%s", dir, r->allow ? "devices.allow" : "devices.deny");
-		if (rt__write_file(f, rule, err) < 0)
-			return rt_error_wrap(err, "linux.resources.devices[%zu]", i);
-	}
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-		char f[4096];
-		snprintf(f, sizeof(f), "%s/devices.allow", dir);
-		if (rt__write_file(f, defaults[i], err) < 0)
+	/* One open file each for allow and deny; one write per rule, as the
+	 * kernel parses one rule per write. */
+	char fa[4096], fd_[4096];
+	snprintf(fa, sizeof(fa), "%s/devices.allow", dir);
+	snprintf(fd_, sizeof(fd_), "%s/devices.deny", dir);
+	cleanup_close int allow = open(fa, O_WRONLY | O_CLOEXEC);
+	cleanup_close int deny = open(fd_, O_WRONLY | O_CLOEXEC);
+	if (allow < 0 || deny < 0)
+		return rt_error_set(err, errno, "opening `%s`", allow < 0 ? fa : fd_);
+	for (size_t i = 0; i < x->ndevices + sizeof(defaults) / sizeof(defaults[0]); i++) {
+		char rule[128];
+		bool allowed = true;
+		if (i < x->ndevices) {
+			const rt__dev_rule_t *r = &x->devices[i];
+			char maj[24], min[24];
+			snprintf(maj, sizeof(maj), r->major < 0 ? "*" : "%lld",
+				 (long long)r->major);
+			snprintf(min, sizeof(min), r->minor < 0 ? "*" : "%lld",
+				 (long long)r->minor);
+			if (r->type == 'a')
+				snprintf(rule, sizeof(rule), "a");
+			else
+				snprintf(rule, sizeof(rule), "%c %s:%s %s", r->type, maj, min,
+					 r->access[0] ? r->access : "rwm");
+			allowed = r->allow;
+		} else {
+			snprintf(rule, sizeof(rule), "%s", defaults[i - x->ndevices]);
+		}
+		if (write(allowed ? allow : deny, rule, strlen(rule)) < 0) {
+			rt_error_set(err, errno, "writing `%s` to `%s`", rule, allowed ? fa : fd_);
+			if (i < x->ndevices)
+				return rt_error_wrap(err, "linux.resources.devices[%zu]", i);
 			return rt_error_wrap(err, "allowing the default devices");
+		}
 	}
 	return 0;
 }
@@ -240,9 +257,8 @@ static int v1_devices(const rt__cgroup_driver_t *d, const char *path,
 static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 			const struct rt__cgroup_extra *x, rt_error_t *err)
 {
-	if (x->memory_reservation > 0 &&
-	    v1_write(d, "memory", path, "memory.soft_limit_in_bytes", x->memory_reservation,
-		     err) < 0)
+	if (x->memory_reservation > 0 && v1_write(d, "memory", path, "memory.soft_limit_in_bytes",
+						  x->memory_reservation, err) < 0)
 		return rt_error_wrap(err, "linux.resources.memory.reservation");
 	if (x->blkio_weight > 0) {
 		char dir[3072], f[4096];

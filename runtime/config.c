@@ -9,146 +9,11 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-#include "runtime/rt-internal.h"
+#include "runtime/config-internal.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-
-typedef struct field {
-	char s[256];
-} field_t;
-
-static field_t fld(const char *parent, const char *key)
-{
-	field_t f;
-	int n = parent[0] ? snprintf(f.s, sizeof(f.s), "%s.%s", parent, key)
-			  : snprintf(f.s, sizeof(f.s), "%s", key);
-	if (n < 0)
-		f.s[0] = '\0';
-	return f;
-}
-
-static field_t idx(const char *parent, size_t i)
-{
-	field_t f;
-	if (snprintf(f.s, sizeof(f.s), "%s[%zu]", parent, i) < 0)
-		f.s[0] = '\0';
-	return f;
-}
-
-static int bad(rt_error_t *err, const char *field, const char *what)
-{
-	return rt__error_plain(err, EINVAL, "%s: %s", field, what);
-}
-
-/* Each getter: absent (or null) -> 0 and *present=false; wrong type -> error. */
-static int get_obj(json_t *o, const char *key, const char *parent, json_t **out, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
-		return bad(err, fld(parent, key).s, "expected object");
-	*out = v;
-	return 0;
-}
-
-static int get_arr(json_t *o, const char *key, const char *parent, json_t **out, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return bad(err, fld(parent, key).s, "expected array");
-	*out = v;
-	return 0;
-}
-
-static int get_str(json_t *o, const char *key, const char *parent, char **out, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return bad(err, fld(parent, key).s, "expected string");
-	free(*out);
-	*out = rt__xstrdup(json_string_value(v));
-	return 0;
-}
-
-static int get_bool(json_t *o, const char *key, const char *parent, bool *out, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return bad(err, fld(parent, key).s, "expected boolean");
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int get_int(json_t *o, const char *key, const char *parent, int64_t min, int64_t max,
-		   int64_t *out, bool *present, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	if (present)
-		*present = false;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return bad(err, fld(parent, key).s, "expected integer");
-	json_int_t i = json_integer_value(v);
-	if (i < min || i > max) {
-		char m[128];
-		snprintf(m, sizeof(m), "%lld out of range [%lld, %lld]", (long long)i,
-			 (long long)min, (long long)max);
-		return bad(err, fld(parent, key).s, m);
-	}
-	*out = i;
-	if (present)
-		*present = true;
-	return 0;
-}
-
-/* uint64 values larger than INT64_MAX arrive as negative json integers from
- * jansson; accept them as the bit pattern (seccomp args). */
-static int get_u64(json_t *o, const char *key, const char *parent, uint64_t *out, rt_error_t *err)
-{
-	json_t *v = json_object_get(o, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return bad(err, fld(parent, key).s, "expected integer");
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-/* An array of strings into a NULL-terminated vector (replaces *out). */
-static int get_strv(json_t *o, const char *key, const char *parent, char ***out, rt_error_t *err)
-{
-	json_t *a;
-	if (get_arr(o, key, parent, &a, err) < 0)
-		return -1;
-	if (a == NULL)
-		return 0;
-	field_t f = fld(parent, key);
-	size_t n = json_array_size(a);
-	char **v = rt__xmalloc((n + 1) * sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		json_t *s = json_array_get(a, i);
-		if (!json_is_string(s)) {
-			rt__strv_free(v);
-			return bad(err, idx(f.s, i).s, "expected string");
-		}
-		v[i] = rt__xstrdup(json_string_value(s));
-	}
-	rt__strv_free(*out);
-	*out = v;
-	return 0;
-}
 
 /* ---- process ------------------------------------------------------------ */
 
@@ -250,8 +115,6 @@ static int parse_process(json_t *root, rt_config_t *c, rt_error_t *err)
 		return bad(err, "process", "missing");
 	if (get_bool(p, "terminal", "process", &c->terminal, err) < 0)
 		return -1;
-	if (c->terminal)
-		return bad(err, "process.terminal", "a terminal is not supported yet");
 	if (get_strv(p, "args", "process", &c->args, err) < 0 ||
 	    get_strv(p, "env", "process", &c->env, err) < 0 ||
 	    get_str(p, "cwd", "process", &c->cwd, err) < 0)
@@ -510,240 +373,6 @@ static int parse_namespaces(json_t *l, rt_config_t *c, rt_error_t *err)
 	return 0;
 }
 
-static int parse_resources(json_t *l, rt_config_t *c, rt_error_t *err)
-{
-	json_t *r, *m, *cpu, *pids;
-	if (get_obj(l, "resources", "linux", &r, err) < 0)
-		return -1;
-	if (r == NULL)
-		return 0;
-	c->has_resources = true;
-	rt_cgroup_limits_t *lim = &c->limits;
-	if (get_obj(r, "memory", "linux.resources", &m, err) < 0 ||
-	    get_obj(r, "cpu", "linux.resources", &cpu, err) < 0 ||
-	    get_obj(r, "pids", "linux.resources", &pids, err) < 0)
-		return -1;
-	if (m && (get_int(m, "limit", "linux.resources.memory", -1, INT64_MAX, &lim->memory_bytes,
-			  NULL, err) < 0 ||
-		  get_int(m, "swap", "linux.resources.memory", -1, INT64_MAX, &lim->memory_swap,
-			  NULL, err) < 0))
-		return -1;
-	if (m && lim->memory_swap > 0 && lim->memory_bytes > 0 &&
-	    lim->memory_swap < lim->memory_bytes)
-		return bad(err, "linux.resources.memory.swap",
-			   "must be at least linux.resources.memory.limit (it is memory+swap)");
-	if (cpu && (get_int(cpu, "shares", "linux.resources.cpu", 0, 262144, &lim->cpu_shares, NULL,
-			    err) < 0 ||
-		    get_int(cpu, "quota", "linux.resources.cpu", -1, INT64_MAX, &lim->cpu_quota_us,
-			    NULL, err) < 0 ||
-		    get_int(cpu, "period", "linux.resources.cpu", 0, 1000000, &lim->cpu_period_us,
-			    NULL, err) < 0))
-		return -1;
-	if (pids && get_int(pids, "limit", "linux.resources.pids", -1, INT64_MAX, &lim->pids_max,
-			    NULL, err) < 0)
-		return -1;
-	rt__cgroup_extra_t *x = &c->extra;
-	if (m && get_int(m, "reservation", "linux.resources.memory", -1, INT64_MAX,
-			 &x->memory_reservation, NULL, err) < 0)
-		return -1;
-	if (cpu && (get_str(cpu, "cpus", "linux.resources.cpu", &x->cpus, err) < 0 ||
-		    get_str(cpu, "mems", "linux.resources.cpu", &x->mems, err) < 0))
-		return -1;
-	json_t *bio;
-	if (get_obj(r, "blockIO", "linux.resources", &bio, err) < 0)
-		return -1;
-	if (bio && get_int(bio, "weight", "linux.resources.blockIO", 10, 1000, &x->blkio_weight,
-			   NULL, err) < 0)
-		return -1;
-	json_t *devs;
-	if (get_arr(r, "devices", "linux.resources", &devs, err) < 0)
-		return -1;
-	x->devices = rt__xmalloc((json_array_size(devs) + 1) * sizeof(rt__dev_rule_t));
-	for (size_t i = 0; devs && i < json_array_size(devs); i++) {
-		field_t f = idx("linux.resources.devices", i);
-		json_t *dj = json_array_get(devs, i);
-		if (!json_is_object(dj))
-			return bad(err, f.s, "expected object");
-		rt__dev_rule_t *dr = &x->devices[x->ndevices++];
-		cleanup_free char *type = NULL, *access = NULL;
-		bool has_allow = false;
-		dr->major = dr->minor = -1;
-		json_t *allow = json_object_get(dj, "allow");
-		if (get_bool(dj, "allow", f.s, &dr->allow, err) < 0 ||
-		    get_str(dj, "type", f.s, &type, err) < 0 ||
-		    get_str(dj, "access", f.s, &access, err) < 0 ||
-		    get_int(dj, "major", f.s, -1, INT32_MAX, &dr->major, NULL, err) < 0 ||
-		    get_int(dj, "minor", f.s, -1, INT32_MAX, &dr->minor, NULL, err) < 0)
-			return -1;
-		has_allow = allow != NULL && !json_is_null(allow);
-		if (!has_allow)
-			return bad(err, fld(f.s, "allow").s, "missing");
-		dr->type = type ? type[0] : 'a';
-		if (type && (strlen(type) != 1 || strchr("acb", type[0]) == NULL))
-			return bad(err, fld(f.s, "type").s, "expected a, c or b");
-		if (access) {
-			if (strlen(access) > 3 || strspn(access, "rwm") != strlen(access))
-				return bad(err, fld(f.s, "access").s, "expected letters of `rwm`");
-			snprintf(dr->access, sizeof(dr->access), "%s", access);
-		}
-	}
-	return 0;
-}
-
-static int parse_idmaps(json_t *l, const char *key, rt__idmap_t **out, size_t *n,
-			rt_error_t *err)
-{
-	json_t *a;
-	if (get_arr(l, key, "linux", &a, err) < 0)
-		return -1;
-	if (a == NULL)
-		return 0;
-	field_t kf = fld("linux", key);
-	*out = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt__idmap_t));
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		field_t f = idx(kf.s, i);
-		json_t *mj = json_array_get(a, i);
-		if (!json_is_object(mj))
-			return bad(err, f.s, "expected object");
-		int64_t cid = -1, hid = -1, size = -1;
-		if (get_int(mj, "containerID", f.s, 0, UINT32_MAX - 1, &cid, NULL, err) < 0 ||
-		    get_int(mj, "hostID", f.s, 0, UINT32_MAX - 1, &hid, NULL, err) < 0 ||
-		    get_int(mj, "size", f.s, 1, UINT32_MAX, &size, NULL, err) < 0)
-			return -1;
-		if (cid < 0 || hid < 0 || size < 0)
-			return bad(err, f.s, "containerID, hostID and size are required");
-		(*out)[(*n)++] = (rt__idmap_t){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
-	}
-	return 0;
-}
-
-static int parse_devices(json_t *l, rt_config_t *c, rt_error_t *err)
-{
-	json_t *a;
-	if (get_arr(l, "devices", "linux", &a, err) < 0)
-		return -1;
-	if (a == NULL)
-		return 0;
-	c->devices = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt__device_t));
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		field_t f = idx("linux.devices", i);
-		json_t *dj = json_array_get(a, i);
-		if (!json_is_object(dj))
-			return bad(err, f.s, "expected object");
-		rt__device_t *d = &c->devices[c->ndevices++];
-		cleanup_free char *type = NULL;
-		int64_t mode = 0, uid = 0, gid = 0;
-		d->major = d->minor = 0;
-		if (get_str(dj, "path", f.s, &d->path, err) < 0 ||
-		    get_str(dj, "type", f.s, &type, err) < 0 ||
-		    get_int(dj, "major", f.s, 0, INT32_MAX, &d->major, NULL, err) < 0 ||
-		    get_int(dj, "minor", f.s, 0, INT32_MAX, &d->minor, NULL, err) < 0 ||
-		    get_int(dj, "fileMode", f.s, 0, 07777, &mode, &d->has_mode, err) < 0 ||
-		    get_int(dj, "uid", f.s, 0, UINT32_MAX - 1, &uid, NULL, err) < 0 ||
-		    get_int(dj, "gid", f.s, 0, UINT32_MAX - 1, &gid, NULL, err) < 0)
-			return -1;
-		if (d->path == NULL)
-			return bad(err, fld(f.s, "path").s, "missing");
-		if (d->path[0] != '/')
-			return bad(err, fld(f.s, "path").s, "must be an absolute path");
-		if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
-			return bad(err, fld(f.s, "type").s, "expected c, b, u or p");
-		d->type = type[0];
-		if (d->type != 'p' && (json_object_get(dj, "major") == NULL ||
-				       json_object_get(dj, "minor") == NULL))
-			return bad(err, f.s, "major and minor are required for c, b and u");
-		d->mode = (mode_t)mode;
-		d->uid = (uid_t)uid;
-		d->gid = (gid_t)gid;
-	}
-	return 0;
-}
-
-static int parse_seccomp(json_t *l, rt_config_t *c, rt_error_t *err)
-{
-	json_t *s;
-	if (get_obj(l, "seccomp", "linux", &s, err) < 0)
-		return -1;
-	if (s == NULL)
-		return 0;
-	rt_seccomp_t *sc = c->seccomp = rt__xmalloc(sizeof(*sc));
-	const char *F = "linux.seccomp";
-	cleanup_free char *def = NULL;
-	int64_t def_errno = EPERM;
-	if (get_str(s, "defaultAction", F, &def, err) < 0 ||
-	    get_int(s, "defaultErrnoRet", F, 0, 4095, &def_errno, NULL, err) < 0)
-		return -1;
-	if (def == NULL)
-		return bad(err, "linux.seccomp.defaultAction", "missing");
-	if (rt__seccomp_action(def, (int)def_errno, &sc->default_action) < 0) {
-		char m[128];
-		snprintf(m, sizeof(m), "unknown action `%.64s`", def);
-		return bad(err, "linux.seccomp.defaultAction", m);
-	}
-	json_t *a;
-	if (get_arr(s, "architectures", F, &a, err) < 0)
-		return -1;
-	sc->arches = rt__xmalloc((json_array_size(a) + 1) * sizeof(uint32_t));
-	for (size_t i = 0; a && i < json_array_size(a); i++) {
-		json_t *n = json_array_get(a, i);
-		if (!json_is_string(n) ||
-		    rt__seccomp_arch(json_string_value(n), &sc->arches[i]) < 0)
-			return bad(err, idx("linux.seccomp.architectures", i).s,
-				   "expected a known architecture (SCMP_ARCH_X86_64...)");
-		sc->narches++;
-	}
-	if (get_arr(s, "syscalls", F, &a, err) < 0)
-		return -1;
-	sc->rules = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_seccomp_rule_t));
-	for (size_t i = 0; a && i < json_array_size(a); i++) {
-		field_t f = idx("linux.seccomp.syscalls", i);
-		json_t *rj = json_array_get(a, i);
-		if (!json_is_object(rj))
-			return bad(err, f.s, "expected object");
-		rt_seccomp_rule_t *r = &sc->rules[sc->nrules++];
-		cleanup_free char *act = NULL;
-		int64_t eret = EPERM;
-		if (get_strv(rj, "names", f.s, &r->names, err) < 0 ||
-		    get_str(rj, "action", f.s, &act, err) < 0 ||
-		    get_int(rj, "errnoRet", f.s, 0, 4095, &eret, NULL, err) < 0)
-			return -1;
-		if (r->names == NULL || r->names[0] == NULL)
-			return bad(err, fld(f.s, "names").s, "must hold at least one name");
-		if (act == NULL)
-			return bad(err, fld(f.s, "action").s, "missing");
-		if (rt__seccomp_action(act, (int)eret, &r->action) < 0) {
-			char m[128];
-			snprintf(m, sizeof(m), "unknown action `%.64s`", act);
-			return bad(err, fld(f.s, "action").s, m);
-		}
-		json_t *args;
-		if (get_arr(rj, "args", f.s, &args, err) < 0)
-			return -1;
-		r->args = rt__xmalloc((json_array_size(args) + 1) * sizeof(rt_seccomp_arg_t));
-		for (size_t k = 0; args && k < json_array_size(args); k++) {
-			field_t af = idx(fld(f.s, "args").s, k);
-			json_t *aj = json_array_get(args, k);
-			if (!json_is_object(aj))
-				return bad(err, af.s, "expected object");
-			rt_seccomp_arg_t *ar = &r->args[r->nargs++];
-			int64_t index = -1;
-			cleanup_free char *op = NULL;
-			if (get_int(aj, "index", af.s, 0, 5, &index, NULL, err) < 0 ||
-			    get_u64(aj, "value", af.s, &ar->value, err) < 0 ||
-			    get_u64(aj, "valueTwo", af.s, &ar->value_two, err) < 0 ||
-			    get_str(aj, "op", af.s, &op, err) < 0)
-				return -1;
-			if (index < 0)
-				return bad(err, fld(af.s, "index").s, "missing");
-			ar->index = (unsigned)index;
-			if (op == NULL || rt__seccomp_op(op, &ar->op) < 0)
-				return bad(err, fld(af.s, "op").s,
-					   "expected SCMP_CMP_EQ, NE, LT, LE, GT, GE or MASKED_EQ");
-		}
-	}
-	return 0;
-}
-
 static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
 {
 	json_t *l;
@@ -751,14 +380,14 @@ static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
 		return -1;
 	if (l == NULL)
 		return 0;
-	if (parse_namespaces(l, c, err) < 0 || parse_resources(l, c, err) < 0 ||
-	    parse_devices(l, c, err) < 0 ||
-	    parse_idmaps(l, "uidMappings", &c->uid_maps, &c->nuid_maps, err) < 0 ||
-	    parse_idmaps(l, "gidMappings", &c->gid_maps, &c->ngid_maps, err) < 0 ||
+	if (parse_namespaces(l, c, err) < 0 || rt__cfg_parse_resources(l, c, err) < 0 ||
+	    rt__cfg_parse_devices(l, c, err) < 0 ||
+	    rt__cfg_parse_idmaps(l, "uidMappings", &c->uid_maps, &c->nuid_maps, err) < 0 ||
+	    rt__cfg_parse_idmaps(l, "gidMappings", &c->gid_maps, &c->ngid_maps, err) < 0 ||
 	    get_str(l, "cgroupsPath", "linux", &c->cgroups_path, err) < 0 ||
 	    get_strv(l, "maskedPaths", "linux", &c->masked_paths, err) < 0 ||
 	    get_strv(l, "readonlyPaths", "linux", &c->readonly_paths, err) < 0 ||
-	    parse_seccomp(l, c, err) < 0)
+	    rt__cfg_parse_seccomp(l, c, err) < 0)
 		return -1;
 	/* The nodes of linux.devices are usable whatever the device rules say
 	 * (runc adds them the same way). */
@@ -778,6 +407,24 @@ static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
 			    .access = "rwm",
 			};
 		}
+	}
+	json_t *to;
+	if (get_obj(l, "timeOffsets", "linux", &to, err) < 0)
+		return -1;
+	static const char *const clocks[2] = {"monotonic", "boottime"};
+	for (int k = 0; to && k < 2; k++) {
+		json_t *o;
+		field_t f = fld("linux.timeOffsets", clocks[k]);
+		if (get_obj(to, clocks[k], "linux.timeOffsets", &o, err) < 0)
+			return -1;
+		if (o == NULL)
+			continue;
+		if (get_int(o, "secs", f.s, INT64_MIN / 2, INT64_MAX / 2, &c->time_offsets[k][0],
+			    NULL, err) < 0 ||
+		    get_int(o, "nanosecs", f.s, 0, 999999999, &c->time_offsets[k][1], NULL, err) <
+			0)
+			return -1;
+		c->has_time_offsets = true;
 	}
 	cleanup_free char *prop = NULL;
 	if (get_str(l, "rootfsPropagation", "linux", &prop, err) < 0)
@@ -811,47 +458,6 @@ static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
 				return bad(err, fld("linux.sysctl", k).s, "invalid sysctl name");
 			c->sysctl_keys[i] = rt__xstrdup(k);
 			c->sysctl_values[i++] = rt__xstrdup(json_string_value(v));
-		}
-	}
-	return 0;
-}
-
-static int parse_hooks(json_t *root, rt_config_t *c, rt_error_t *err)
-{
-	json_t *h;
-	if (get_obj(root, "hooks", "", &h, err) < 0)
-		return -1;
-	if (h == NULL)
-		return 0;
-	for (int k = 0; k < RT_HOOK_NKINDS; k++) {
-		json_t *a;
-		field_t kf = fld("hooks", rt__hook_names[k]);
-		if (get_arr(h, rt__hook_names[k], "hooks", &a, err) < 0)
-			return -1;
-		if (a == NULL)
-			continue;
-		c->hooks[k] = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt_hook_t));
-		for (size_t i = 0; i < json_array_size(a); i++) {
-			field_t f = idx(kf.s, i);
-			json_t *hj = json_array_get(a, i);
-			if (!json_is_object(hj))
-				return bad(err, f.s, "expected object");
-			rt_hook_t *hk = &c->hooks[k][c->nhooks[k]++];
-			int64_t timeout = 0;
-			bool has_timeout = false;
-			if (get_str(hj, "path", f.s, &hk->path, err) < 0 ||
-			    get_strv(hj, "args", f.s, &hk->args, err) < 0 ||
-			    get_strv(hj, "env", f.s, &hk->env, err) < 0 ||
-			    get_int(hj, "timeout", f.s, INT32_MIN, INT32_MAX, &timeout, &has_timeout,
-				    err) < 0)
-				return -1;
-			if (hk->path == NULL)
-				return bad(err, fld(f.s, "path").s, "missing");
-			if (hk->path[0] != '/')
-				return bad(err, fld(f.s, "path").s, "must be an absolute path");
-			if (has_timeout && timeout <= 0)
-				return bad(err, fld(f.s, "timeout").s, "must be greater than zero");
-			hk->timeout = (int)timeout;
 		}
 	}
 	return 0;
@@ -892,7 +498,7 @@ int rt_config_parse(const char *json, size_t len, rt_config_t **out, rt_error_t 
 	    get_str(root, "hostname", "", &c->hostname, err) < 0 ||
 	    get_str(root, "domainname", "", &c->domainname, err) < 0 ||
 	    parse_mounts(root, c, err) < 0 || parse_linux(root, c, err) < 0 ||
-	    parse_hooks(root, c, err) < 0 ||
+	    rt__cfg_parse_hooks(root, c, err) < 0 ||
 	    get_obj(root, "annotations", "", &ann, err) < 0)
 		goto fail;
 	if (ann) {

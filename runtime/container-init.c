@@ -159,8 +159,7 @@ void rt__reset_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filter,
-			rt_error_t *err)
+int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filter, rt_error_t *err)
 {
 	*filter = NULL;
 	for (size_t i = 0; i < cfg->nrlimits; i++) {
@@ -196,6 +195,33 @@ fail:
 	if (f)
 		seccomp_release(f);
 	return -1;
+}
+
+/* The parent makes the cgroup while we set up; 'C' on the sync socket says
+ * it exists (and that we were moved into it, when we do not move
+ * ourselves). Called wherever the cgroup is first needed; once. */
+typedef struct cgroup_state {
+	const rt__init_args_t *a;
+	bool ready;
+} cgroup_state_t;
+
+static int cgroup_ready(void *ctx, rt_error_t *err)
+{
+	cgroup_state_t *cg = ctx;
+	if (cg->ready)
+		return 0;
+	char c = 0;
+	ssize_t r;
+	do
+		r = read(cg->a->sync_fd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1 || c != 'C')
+		return rt_error_set(err, EIO, "waiting for the cgroup");
+	cg->ready = true;
+	/* v1: a cheap self-move ("0" into tasks skips the global lock). */
+	if (cg->a->enter_self && rt__cgroup_enter_self(cg->a->cgroup, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* Asks the runtime to run its hooks; returns the state it sends back (new
@@ -235,17 +261,12 @@ void rt__container_init(const rt__init_args_t *a)
 	/* Nothing of the caller's leaks into the container's process. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	umask(0);
-	int cgroup_fd = a->cgroup_fd;
+	cgroup_state_t cg = {.a = a};
 	if (a->userns) {
 		/* Nothing works before the parent has written our id maps; then
 		 * become the namespace's root (full capabilities in it). */
-		char c;
-		if (read(cgroup_fd, &c, 1) != 1) {
-			rt_error_set(&err, EIO, "waiting for the user namespace's id maps");
+		if (cgroup_ready(&cg, &err) < 0)
 			fail(a, &err);
-		}
-		close(cgroup_fd);
-		cgroup_fd = -1;
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 			rt_error_set(&err, errno,
 				     "becoming root of the user namespace (is container id 0 "
@@ -260,31 +281,39 @@ void rt__container_init(const rt__init_args_t *a)
 			rt_error_set(&err, errno, "joining namespace %d", i);
 			fail(a, &err);
 		}
-	/* v1: a cheap self-move, first, so what follows is charged there. */
-	if (a->enter_self && rt__cgroup_enter_self(a->cgroup, &err) < 0)
-		fail(a, &err);
-	/* Otherwise the parent moves us into the cgroup while we set up (a cgroup v1
-	 * migration waits for an RCU grace period: overlap it with our work). A
-	 * new cgroup namespace must be rooted there, so that one waits. */
+	/* A new cgroup namespace is rooted at the cgroup we are in: wait to be
+	 * in ours. Otherwise the wait comes as late as possible (below). */
 	const rt_namespace_t *cgns = rt__config_ns(cfg, CLONE_NEWCGROUP);
-	if (cgroup_fd >= 0) {
-		char c;
-		if (read(cgroup_fd, &c, 1) != 1) {
-			rt_error_set(&err, EIO, "waiting to be moved into the cgroup");
-			fail(a, &err);
-		}
-		close(cgroup_fd);
-	}
+	if (cgns && cgns->path == NULL && cgroup_ready(&cg, &err) < 0)
+		fail(a, &err);
 	if (cgns && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0) {
 		rt_error_set(&err, errno, "creating a cgroup namespace");
 		fail(a, &err);
+	}
+	/* A new time namespace is for our children and, since exec counts as
+	 * entering it, for the process we exec; its offsets are written before
+	 * anything is in it. */
+	const rt_namespace_t *timens = rt__config_ns(cfg, RT_CLONE_NEWTIME);
+	if (timens && timens->path == NULL) {
+		if (unshare(RT_CLONE_NEWTIME) < 0) {
+			rt_error_set(&err, errno, "creating a time namespace");
+			fail(a, &err);
+		}
+		if (cfg->has_time_offsets &&
+		    rt__write_filef(
+			"/proc/self/timens_offsets", &err,
+			"monotonic %lld %lld\nboottime %lld %lld\n",
+			(long long)cfg->time_offsets[0][0], (long long)cfg->time_offsets[0][1],
+			(long long)cfg->time_offsets[1][0], (long long)cfg->time_offsets[1][1]) < 0)
+			fail(a, &err);
 	}
 	if (write_sysctls(cfg, &err) < 0)
 		fail(a, &err);
 	if (cfg->has_oom_score_adj &&
 	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
 		fail(a, &err);
-	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, &err) < 0)
+	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, cgroup_ready, &cg, &err) < 0 ||
+	    cgroup_ready(&cg, &err) < 0)
 		fail(a, &err);
 	/* Hooks: the runtime runs prestart and createRuntime now (our
 	 * namespaces exist, pivot_root has not happened) and sends the state;
@@ -299,6 +328,11 @@ void rt__container_init(const rt__init_args_t *a)
 	}
 	if (rt__pivot_root(a->rootfs, &err) < 0 || rt__mount_finish(cfg, &err) < 0)
 		fail(a, &err);
+	if (a->console_fd >= 0) {
+		if (rt__console_setup(a->console_fd, &err) < 0)
+			fail(a, &err);
+		close(a->console_fd);
+	}
 	const rt_namespace_t *uts = rt__config_ns(cfg, CLONE_NEWUTS);
 	if (cfg->hostname && uts && uts->path == NULL &&
 	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
@@ -331,6 +365,18 @@ void rt__container_init(const rt__init_args_t *a)
 	write_all(fifo, "0", 1);
 	/* fifo stays open (close-on-exec): its end tells start we exec'd. */
 	close(a->state_dirfd);
+	if (state && cfg->nhooks[RT_HOOK_START_CONTAINER]) {
+		/* By now the container is created (start was called). */
+		json_t *j = json_loads(state, 0, NULL);
+		char *s = NULL;
+		if (j && json_object_set_new(j, "status", json_string("created")) == 0)
+			s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (s) {
+			free(state);
+			state = s;
+		}
+	}
 	if (state && rt__hooks_run(cfg, RT_HOOK_START_CONTAINER, state, &err) < 0)
 		fail_late(&err);
 	if (rt__seccomp_apply(filter, &err) < 0)

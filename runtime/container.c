@@ -52,8 +52,14 @@ static int fd_above_stdio(int fd)
 
 static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt_error_t *err)
 {
-	if (opts && opts->console_socket)
-		return rt__error_plain(err, ENOTSUP, "--console-socket: not supported yet");
+	bool sock = opts && opts->console_socket;
+	if (cfg->terminal && !sock)
+		return rt__error_plain(err, EINVAL,
+				       "process.terminal: needs --console-socket to hand the "
+				       "terminal to");
+	if (sock && !cfg->terminal)
+		return rt__error_plain(err, EINVAL,
+				       "--console-socket: given but process.terminal is false");
 	const rt_namespace_t *mnt = rt__config_ns(cfg, CLONE_NEWNS);
 	if (mnt == NULL || mnt->path != NULL)
 		return rt__error_plain(err, EINVAL,
@@ -72,12 +78,14 @@ static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt
 				       "linux.uidMappings: given without a user namespace");
 	for (size_t i = 0; user && i < cfg->nnamespaces; i++)
 		if (cfg->namespaces[i].path)
-			return rt__error_plain(err, ENOTSUP,
-					       "linux.namespaces: joining namespaces by path from a "
-					       "new user namespace is not implemented yet");
-	if (rt__config_ns(cfg, 0x80 /* CLONE_NEWTIME */))
-		return rt__error_plain(err, ENOTSUP,
-				       "linux.namespaces: time namespaces are not implemented yet");
+			return rt__error_plain(
+			    err, ENOTSUP,
+			    "linux.namespaces: joining namespaces by path from a "
+			    "new user namespace is not implemented yet");
+	const rt_namespace_t *timens = rt__config_ns(cfg, RT_CLONE_NEWTIME);
+	if (cfg->has_time_offsets && (timens == NULL || timens->path))
+		return rt__error_plain(err, EINVAL,
+				       "linux.timeOffsets: needs a new time namespace");
 	if (cfg->hostname && cfg->hostname[0] && rt__config_ns(cfg, CLONE_NEWUTS) == NULL)
 		return rt__error_plain(err, EINVAL, "hostname: set without a uts namespace");
 	if (cfg->domainname && cfg->domainname[0] && rt__config_ns(cfg, CLONE_NEWUTS) == NULL)
@@ -134,8 +142,8 @@ static int answer_hooks(int fd, const rt_config_t *cfg, const char *id, const ch
 }
 
 /* Reads the init's answer: 0 when ready, -1 with its error otherwise. */
-static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id,
-		     const char *bundle, rt_error_t *err)
+static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id, const char *bundle,
+		     rt_error_t *err)
 {
 	char c;
 	while (read_full(fd, &c, 1) == 1) {
@@ -174,8 +182,8 @@ static int write_idmaps(pid_t pid, const rt_config_t *cfg, rt_error_t *err)
 		char buf[4096], path[64];
 		size_t l = 0;
 		for (size_t i = 0; i < n && l < sizeof(buf); i++)
-			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u %u %u\n", m[i].container,
-					      m[i].host, m[i].size);
+			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u %u %u\n",
+					      m[i].container, m[i].host, m[i].size);
 		if (l >= sizeof(buf))
 			return rt__error_plain(err, E2BIG, "linux.%s: too many mappings",
 					       g ? "gidMappings" : "uidMappings");
@@ -246,7 +254,7 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	else
 		snprintf(cgroup, sizeof(cgroup), "ocirun/%s", id);
 
-	int rc = -1, sync[2] = {-1, -1}, cgsync[2] = {-1, -1}, dirfd = -1;
+	int rc = -1, sync[2] = {-1, -1}, dirfd = -1, console = -1;
 	cleanup_close int lock = -1;
 	int nsfd[8];
 	int nstype[8];
@@ -291,13 +299,16 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	 * by the init. The mount namespace last: after it, paths are the
 	 * container's. */
 	int flags = 0;
-	static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP};
+	static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
+				    RT_CLONE_NEWTIME};
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const rt_namespace_t *ns = rt__config_ns(cfg, order[i]);
 		if (ns == NULL)
 			continue;
 		if (ns->path == NULL) {
-			if (order[i] != CLONE_NEWCGROUP) /* unshared after joining the cgroup */
+			/* cgroup: unshared after joining the cgroup; time: clone
+			 * cannot take its flag, the init unshares it */
+			if (order[i] != CLONE_NEWCGROUP && order[i] != RT_CLONE_NEWTIME)
 				flags |= order[i];
 			continue;
 		}
@@ -318,11 +329,6 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	if (userns)
 		flags |= CLONE_NEWUSER;
 
-	if (rt_cgroup_create(cgroup, cfg->has_resources ? &cfg->limits : NULL, err) < 0)
-		goto out;
-	made_cgroup = true;
-	if (rt__cgroup_extra_any(&cfg->extra) && rt__cgroup_set_extra(cgroup, &cfg->extra, err) < 0)
-		goto out;
 	/* A socket pair, not a pipe: the init may ask the runtime to run hooks
 	 * and wait for the answer. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
@@ -331,17 +337,14 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	}
 	sync[0] = fd_above_stdio(sync[0]);
 	sync[1] = fd_above_stdio(sync[1]);
-	/* A new user namespace's init can write no host cgroup file, and must
-	 * wait for its id maps: the parent moves it and then lets it go. */
+	/* A new user namespace's init can write no host cgroup file: the
+	 * parent moves it (as it does where the driver has no cheap self-move). */
 	bool enter_self = rt__cgroup_can_enter_self() && !userns;
-	const rt_namespace_t *cgns = rt__config_ns(cfg, CLONE_NEWCGROUP);
-	if (userns || (!enter_self && cgns && cgns->path == NULL)) {
-		if (pipe2(cgsync, O_CLOEXEC) < 0) {
-			rt_error_set(err, errno, "creating the cgroup sync pipe");
+
+	if (opts && opts->console_socket) {
+		console = fd_above_stdio(rt__console_connect(opts->console_socket, err));
+		if (console < 0)
 			goto out;
-		}
-		cgsync[0] = fd_above_stdio(cgsync[0]);
-		cgsync[1] = fd_above_stdio(cgsync[1]);
 	}
 
 	rt__init_args_t args = {
@@ -350,9 +353,9 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	    .cgroup = cgroup,
 	    .enter_self = enter_self,
 	    .userns = userns,
-	    .cgroup_fd = cgsync[0],
 	    .sync_fd = sync[1],
 	    .state_dirfd = dirfd,
+	    .console_fd = console,
 	};
 	for (int i = 0; i < 3; i++)
 		args.stdio[i] = opts ? opts->stdio[i] : -1;
@@ -368,29 +371,23 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 		if (lock >= 0)
 			close(lock);
 		close(sync[0]);
-		if (cgsync[1] >= 0)
-			close(cgsync[1]);
 		rt__container_init(&args);
 	}
 	close(sync[1]);
 	sync[1] = -1;
 	if (userns && write_idmaps(pid, cfg, err) < 0)
 		goto kill_out;
-	/* The init runs its set-up meanwhile; it cannot exec before start. */
-	if (!enter_self && rt_cgroup_enter(cgroup, pid, err) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-		goto out;
-	}
-	if (cgsync[1] >= 0) {
-		if (write(cgsync[1], "C", 1) != 1) {
-			rt_error_set(err, errno, "signalling the container init");
-			goto kill_out;
-		}
-		close(cgsync[1]);
-		cgsync[1] = -1;
-	}
+	/* The cgroup is made while the init builds the container's mounts (it
+	 * waits for 'C' only before it needs the cgroup): the two overlap. */
+	made_cgroup = true;
+	if (rt_cgroup_create(cgroup, cfg->has_resources ? &cfg->limits : NULL, err) < 0 ||
+	    (rt__cgroup_extra_any(&cfg->extra) &&
+	     rt__cgroup_set_extra(cgroup, &cfg->extra, err) < 0) ||
+	    (!enter_self && rt_cgroup_enter(cgroup, pid, err) < 0))
+		goto kill_out;
+	/* An init that failed already has closed its end: its error is read
+	 * below. */
+	(void)send_all(sync[0], "C", 1);
 	if (read_sync(sync[0], pid, cfg, id, abs_bundle, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -441,11 +438,10 @@ out:
 		close(sync[0]);
 	if (sync[1] >= 0)
 		close(sync[1]);
-	for (int i = 0; i < 2; i++)
-		if (cgsync[i] >= 0)
-			close(cgsync[i]);
 	if (dirfd >= 0)
 		close(dirfd);
+	if (console >= 0)
+		close(console);
 	rt_config_free(cfg);
 	return rc;
 }
@@ -537,9 +533,9 @@ static void run_late_hooks(const rt__state_rec_t *rec, int kind, rt_status_t sta
 {
 	rt_config_t *cfg = NULL;
 	rt_error_t err = {0};
-	cleanup_free char *state = rt__state_json_text(
-	    rec->id, status, status == RT_STATUS_STOPPED ? 0 : rec->pid, rec->bundle,
-	    rec->annotations);
+	cleanup_free char *state =
+	    rt__state_json_text(rec->id, status, status == RT_STATUS_STOPPED ? 0 : rec->pid,
+				rec->bundle, rec->annotations);
 	if (state == NULL || rt_config_load(rec->bundle, &cfg, &err) < 0 ||
 	    rt__hooks_run(cfg, kind, state, &err) < 0)
 		fprintf(stderr, "ocirun: warning: container `%s`: %s\n", rec->id,
@@ -585,8 +581,9 @@ int rt_container_start(const char *state_root, const char *id, rt_error_t *err)
 	unlink(fifo);
 	/* The init keeps its end open (close-on-exec) until it execs: end of
 	 * file means the process runs (or the init died trying), so poststart
-	 * hooks and our caller see it started. */
-	for (;;) {
+	 * hooks and our caller see it started. A stopped init (SIGSTOP) cannot
+	 * hold start for ever: after 10 s it counts as started. */
+	for (int waited = 0; waited < 10000; waited += 10) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 10) > 0) {
 			char buf[16];

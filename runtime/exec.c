@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,9 +29,9 @@ static const struct {
 	const char *file;
 	int type;
 } ns_order[] = {
-    {"user", CLONE_NEWUSER},
-    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},	  {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"time", RT_CLONE_NEWTIME},
+    {"mnt", CLONE_NEWNS},
 };
 #define NNS (sizeof(ns_order) / sizeof(ns_order[0]))
 
@@ -39,6 +40,7 @@ typedef struct exec_ctx {
 	int stdio[3];
 	int ns_fds[NNS]; /* -1: same as ours, not joined */
 	int go_fd;	 /* read: the caller has moved us into the cgroup */
+	int console_fd;	 /* connected console socket, or -1 */
 	int sync_fd;	 /* write, close-on-exec */
 } exec_ctx_t;
 
@@ -109,6 +111,8 @@ __attribute__((noreturn)) static void child(const exec_ctx_t *x)
 		}
 	if (cfg->has_oom_score_adj &&
 	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
+		child_fail(x, &err);
+	if (x->console_fd >= 0 && rt__console_setup(x->console_fd, &err) < 0)
 		child_fail(x, &err);
 	char exe[PATH_MAX];
 	void *filter = NULL;
@@ -219,7 +223,7 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 
 	int rc = -1, sync[2] = {-1, -1}, go[2] = {-1, -1}, pidns = -1, saved = -1;
 	pid_t pid = -1;
-	exec_ctx_t x = {.cfg = cfg};
+	exec_ctx_t x = {.cfg = cfg, .console_fd = -1};
 	for (size_t i = 0; i < NNS; i++)
 		x.ns_fds[i] = -1;
 	for (int i = 0; i < 3; i++)
@@ -229,7 +233,13 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 			goto out;
 	if (open_ns(rec.pid, "pid", &pidns, err) < 0)
 		goto out;
-	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+	if (o->console_socket &&
+	    (x.console_fd = above_stdio(rt__console_connect(o->console_socket, err))) < 0)
+		goto out;
+	/* go is a socket: a release sent to a child killed meanwhile must not
+	 * raise SIGPIPE in the caller (MSG_NOSIGNAL). */
+	if (pipe2(sync, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
 		rt_error_set(err, errno, "creating pipes");
 		goto out;
 	}
@@ -242,7 +252,8 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 	if (pidns >= 0) {
 		saved = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (saved < 0 || setns(pidns, CLONE_NEWPID) < 0) {
-			rt_error_set(err, errno, "joining the pid namespace of pid %d", (int)rec.pid);
+			rt_error_set(err, errno, "joining the pid namespace of pid %d",
+				     (int)rec.pid);
 			goto out;
 		}
 	}
@@ -264,7 +275,7 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 	go[0] = -1;
 	if (rec.cgroup[0] && rt_cgroup_enter(rec.cgroup, pid, err) < 0)
 		goto kill_out;
-	if (write(go[1], "G", 1) != 1) {
+	if (send(go[1], "G", 1, MSG_NOSIGNAL) != 1) {
 		rt_error_set(err, errno, "releasing the process");
 		goto kill_out;
 	}
@@ -294,7 +305,7 @@ out:
 	for (size_t i = 0; i < NNS; i++)
 		if (x.ns_fds[i] >= 0)
 			close(x.ns_fds[i]);
-	int fds[] = {pidns, saved, sync[0], sync[1], go[0], go[1]};
+	int fds[] = {pidns, saved, sync[0], sync[1], go[0], go[1], x.console_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

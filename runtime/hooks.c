@@ -27,9 +27,9 @@ const char *const rt__hook_names[RT_HOOK_NKINDS] = {
 char *rt__state_json_text(const char *id, rt_status_t status, pid_t pid, const char *bundle,
 			  json_t *annotations)
 {
-	cleanup_json json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.0.2", "id",
-					   id, "status", rt_status_name(status), "pid", (int)pid,
-					   "bundle", bundle);
+	cleanup_json json_t *j =
+	    json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.0.2", "id", id, "status",
+		      rt_status_name(status), "pid", (int)pid, "bundle", bundle);
 	if (j == NULL)
 		return NULL;
 	if (annotations)

@@ -76,6 +76,16 @@ typedef int (*rt__sink_fn)(void *arg, const void *data, size_t len);
 int rt__registry_get_blob(rt__registry_t *r, const char *digest, rt__sink_fn sink, void *arg,
 			  rt_error_t *err);
 
+/* Creates a content store (parents too): blobs/sha256, tmp (sweeping staging
+ * directories a crashed pull left there over a day ago) and oci-layout. */
+int rt__store_init(const char *store, rt_error_t *err);
+
+/* Points name at the manifest (or index) digest in store/index.json: entries
+ * already annotated with name are replaced. Under flock(store/index.lock);
+ * written to a temporary file and renamed. */
+int rt__index_update(const char *store, const char *name, const char *mt, const char *digest,
+		     int64_t size, rt_error_t *err);
+
 /* The linux/<arch> entry of an OCI index or Docker manifest list (a borrowed
  * reference into index), NULL when there is none. arch NULL: the host's. */
 json_t *rt__index_pick(json_t *index, const char *arch);

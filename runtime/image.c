@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -357,10 +358,15 @@ static int load_manifest(const char *layout, json_t *man, rt_image_t *img, rt_er
 					    "manifest %s: layers[%zu]: unsupported "
 					    "media type `%s`",
 					    img->manifest_digest, i, mt);
+		json_int_t sz = json_integer_value(size);
+		if (sz < 0 || img->size > INT64_MAX - sz)
+			return rt_error_set(err, EINVAL,
+					    "manifest %s: layers[%zu]: size %lld out of range",
+					    img->manifest_digest, i, (long long)sz);
 		if ((img->layers[i] = strdup(d)) == NULL)
 			abort();
 		img->nlayers++;
-		img->size += json_integer_value(size);
+		img->size += sz;
 	}
 	json_t *csize = json_object_get(cdesc, "size");
 	json_t *cfg =

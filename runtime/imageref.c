@@ -274,6 +274,15 @@ int rt_imageref_parse(const char *ref, const char *default_registry, rt_imageref
 		out->repository = xstrndup(path, pathlen);
 	}
 
+	/* The limit holds for the full name the registry sees (Docker's rule), so
+	 * that a canonical name always parses again. */
+	if (strlen(out->registry) + 1 + strlen(out->repository) > NAME_MAX_LEN) {
+		rt_error_set(err, EINVAL,
+			     "image reference `%.40s...`: name longer than %d characters with "
+			     "its registry `%s`",
+			     ref, NAME_MAX_LEN, out->registry);
+		goto bad;
+	}
 	if (out->tag == NULL && out->digest == NULL)
 		out->tag = xstrndup("latest", 6);
 	int n;

@@ -156,8 +156,8 @@ static int mount_cgroup_v1(const char *dest, unsigned long flags, const char *cg
 		if (mount(src, in, NULL, MS_BIND, NULL) < 0 ||
 		    mount(NULL, in, NULL, MS_BIND | MS_REMOUNT | base | (flags & MS_RDONLY), NULL) <
 			0)
-			rc = rt_error_set(err, errno, "mounts[%zu]: bind mounting `%s` on `%s`",
-					  i, src, in);
+			rc = rt_error_set(err, errno, "mounts[%zu]: bind mounting `%s` on `%s`", i,
+					  src, in);
 	}
 	closedir(d);
 	if (rc == 0 && (flags & MS_RDONLY) &&
@@ -166,8 +166,13 @@ static int mount_cgroup_v1(const char *dest, unsigned long flags, const char *cg
 	return rc;
 }
 
-static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup, size_t i,
-		     rt_error_t *err)
+typedef struct cgroup_wait {
+	int (*ready)(void *ctx, rt_error_t *err);
+	void *ctx;
+} cgroup_wait_t;
+
+static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup,
+		     const cgroup_wait_t *cw, size_t i, rt_error_t *err)
 {
 	bool file = false;
 	if (m->bind) {
@@ -190,6 +195,8 @@ static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup
 	} else {
 		const char *type = m->type;
 		if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+			if (cw->ready && cw->ready(cw->ctx, err) < 0)
+				return -1;
 			rt_cgroup_mode_t mode;
 			if (rt_cgroup_mode(&mode, err) < 0)
 				return -1;
@@ -287,9 +294,9 @@ static int make_config_devices(const rt_config_t *cfg, const char *rootfs, rt_er
 		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 		mode_t mode = d->has_mode ? (d->mode & 07777) : 0666;
 		if (unlink(dest) < 0 && errno != ENOENT)
-			return rt_error_set(err, errno, "linux.devices[%zu]: replacing `%s`", i, dest);
-		if (mknod(dest, type | mode,
-			  makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
+			return rt_error_set(err, errno, "linux.devices[%zu]: replacing `%s`", i,
+					    dest);
+		if (mknod(dest, type | mode, makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
 			return rt_error_set(err, errno, "linux.devices[%zu]: creating `%s`", i,
 					    d->path);
 		if (chown(dest, d->uid, d->gid) < 0 || chmod(dest, mode) < 0)
@@ -300,15 +307,16 @@ static int make_config_devices(const rt_config_t *cfg, const char *rootfs, rt_er
 }
 
 int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgroup,
-		     rt_error_t *err)
+		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx, rt_error_t *err)
 {
+	const cgroup_wait_t cw = {cgroup_ready, ctx};
 	/* Nothing done here may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return rt_error_set(err, errno, "making `/` private");
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind mounting the root `%s` onto itself", rootfs);
 	for (size_t i = 0; i < cfg->nmounts; i++)
-		if (mount_one(&cfg->mounts[i], rootfs, cgroup, i, err) < 0)
+		if (mount_one(&cfg->mounts[i], rootfs, cgroup, &cw, i, err) < 0)
 			return -1;
 	if (make_devices(rootfs, err) < 0)
 		return -1;

@@ -13,8 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,11 +93,13 @@ static int parse_signal(const char *s)
 static const struct {
 	const char *cmd, *args, *text;
 } helps[] = {
-    {"create", "[--bundle DIR] [--pid-file FILE] ID",
+    {"create", "[--bundle DIR] [--pid-file FILE] [--console-socket PATH] ID",
      "Creates container ID from the bundle (default: the current directory); its process\n"
      "waits for `ocirun start`.\n"
      "  -b, --bundle DIR     bundle directory holding config.json\n"
-     "      --pid-file FILE  write the container's pid to FILE\n"},
+     "      --pid-file FILE  write the container's pid to FILE\n"
+     "      --console-socket PATH  with process.terminal: send the pty master to the unix\n"
+     "                       socket at PATH (SCM_RIGHTS)\n"},
     {"start", "ID", "Starts the process of created container ID.\n"},
     {"state", "ID", "Prints the OCI state of container ID as JSON.\n"},
     {"kill", "[--all] ID [SIGNAL]",
@@ -105,6 +112,7 @@ static const struct {
      "Creates and starts container ID, waits for it, deletes it and exits with its status.\n"
      "  -b, --bundle DIR     bundle directory holding config.json\n"
      "      --pid-file FILE  write the container's pid to FILE\n"
+     "      --console-socket PATH  as for create\n"
      "  -d, --detach         return once it runs\n"},
     {"exec", "[OPTIONS] ID [COMMAND [ARG...]]",
      "Runs a new process in running container ID: its namespaces, cgroup, capabilities,\n"
@@ -115,7 +123,9 @@ static const struct {
      "      --cwd DIR        working directory inside the container\n"
      "  -u, --user UID[:GID] run as this user\n"
      "      --pid-file FILE  write the process's pid to FILE\n"
-     "  -d, --detach         return once it runs\n"},
+     "  -d, --detach         return once it runs\n"
+     "  -t, --tty            a terminal; needs --console-socket PATH, where the pty\n"
+     "                       master is sent\n"},
     {"ps", "[--format table|json] ID",
      "Lists the (host) pids of container ID's processes.\n"
      "  -f, --format FORMAT  table (default) or json\n"},
@@ -157,6 +167,7 @@ static int cmd_help(const char *cmd)
 typedef struct cmd_opts {
 	const char *bundle;
 	const char *pid_file;
+	const char *console_socket;
 	const char *format;
 	bool all, force, detach, quiet, help;
 	int nargs;
@@ -168,6 +179,7 @@ static int parse_cmd(const char *cmd, int argc, char **argv, cmd_opts_t *o)
 	static const struct option longopts[] = {
 	    {"bundle", required_argument, NULL, 'b'},
 	    {"pid-file", required_argument, NULL, 'p'},
+	    {"console-socket", required_argument, NULL, 'C'},
 	    {"all", no_argument, NULL, 'a'},
 	    {"force", no_argument, NULL, 'F'},
 	    {"detach", no_argument, NULL, 'd'},
@@ -189,6 +201,9 @@ static int parse_cmd(const char *cmd, int argc, char **argv, cmd_opts_t *o)
 			break;
 		case 'p':
 			o->pid_file = optarg;
+			break;
+		case 'C':
+			o->console_socket = optarg;
 			break;
 		case 'a':
 			o->all = true;
@@ -237,7 +252,8 @@ static int need_id(const char *cmd, const cmd_opts_t *o, int max)
 static int do_create(const char *cmd, cmd_opts_t *o, pid_t *pid)
 {
 	rt_error_t err;
-	rt_create_opts_t co = {.stdio = {0, 1, 2}, .pid_file = o->pid_file};
+	rt_create_opts_t co = {
+	    .stdio = {0, 1, 2}, .pid_file = o->pid_file, .console_socket = o->console_socket};
 	if (rt_container_create(g_root, o->args[0], o->bundle ? o->bundle : ".", &co, pid, &err) <
 	    0)
 		return fail(&err);
@@ -254,21 +270,150 @@ static void forward(int sig)
 
 static int wait_child(pid_t pid, const char *what);
 
+/* ---- run with process.terminal and no --console-socket ------------------ */
+
+/* Whether the bundle's config asks for a terminal (errors are left to
+ * create, which reports them with the field). */
+static bool wants_terminal(const char *bundle)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	json_t *j = json_load_file(path, 0, NULL);
+	bool t = json_is_true(json_object_get(json_object_get(j, "process"), "terminal"));
+	json_decref(j);
+	return t;
+}
+
+/* Receives the pty master the init sent to our console socket. */
+static int recv_master(int lsock)
+{
+	int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (conn < 0)
+		return -1;
+	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	int fd = -1;
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		if (c && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	}
+	close(conn);
+	return fd;
+}
+
+/* Copies our stdin to the pty and the pty to our stdout (our terminal raw
+ * meanwhile) until the container's side of the pty is gone. */
+static void relay(int master)
+{
+	struct termios saved;
+	bool raw = tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+		struct winsize ws;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	}
+	bool in_open = true;
+	char buf[4096];
+	for (;;) {
+		struct pollfd p[2] = {{.fd = master, .events = POLLIN},
+				      {.fd = in_open ? 0 : -1, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			ssize_t n = read(master, buf, sizeof(buf));
+			if (n <= 0)
+				break; /* EIO: no process holds the terminal any more */
+			if (write(1, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[1].revents) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n <= 0)
+				in_open = false;
+			else if (write(master, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+}
+
+/* A listening socket in a new private directory; *dir receives its path. */
+static int console_listener(char dir[64], char path[96])
+{
+	snprintf(dir, 64, "/tmp/ocirun-console-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, 96, "%s/sock", dir);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0) {
+		if (s >= 0)
+			close(s);
+		unlink(path);
+		rmdir(dir);
+		return -1;
+	}
+	return s;
+}
+
 static int cmd_run(cmd_opts_t *o)
 {
 	if (need_id("run", o, 1))
 		return 1;
 	pid_t pid;
 	rt_error_t err;
-	if (do_create("run", o, &pid))
+	/* A terminal and nobody to hand it to: we hold the pty, as runc does. */
+	int lsock = -1, master = -1;
+	char cdir[64], cpath[96];
+	if (!o->console_socket && wants_terminal(o->bundle ? o->bundle : ".")) {
+		if (o->detach)
+			return usage_error("run", "--detach with process.terminal needs "
+						  "--console-socket");
+		if ((lsock = console_listener(cdir, cpath)) < 0) {
+			rt_error_set(&err, errno, "run: making a console socket");
+			return fail(&err);
+		}
+		o->console_socket = cpath;
+	}
+	int rc = do_create("run", o, &pid);
+	if (lsock >= 0) {
+		if (rc == 0)
+			master = recv_master(lsock);
+		close(lsock);
+		unlink(cpath);
+		rmdir(cdir);
+		if (rc == 0 && master < 0) {
+			rt_error_t e2;
+			rt_container_delete(g_root, o->args[0], true, &e2);
+			return report("run: no terminal came back from the container");
+		}
+	}
+	if (rc)
 		return 1;
 	if (rt_container_start(g_root, o->args[0], &err) < 0) {
 		rt_error_t e2;
 		rt_container_delete(g_root, o->args[0], true, &e2);
+		if (master >= 0)
+			close(master);
 		return fail(&err);
 	}
 	if (o->detach)
 		return 0;
+	if (master >= 0) {
+		relay(master);
+		close(master);
+	}
 	int code = wait_child(pid, "the container");
 	if (code < 0)
 		return 1;
@@ -299,17 +444,22 @@ static int wait_child(pid_t pid, const char *what)
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"process", required_argument, NULL, 'p'}, {"env", required_argument, NULL, 'e'},
-	    {"cwd", required_argument, NULL, 'c'},     {"user", required_argument, NULL, 'u'},
-	    {"pid-file", required_argument, NULL, 'P'}, {"detach", no_argument, NULL, 'd'},
-	    {"tty", no_argument, NULL, 't'},	       {"help", no_argument, NULL, 'h'},
+	    {"process", required_argument, NULL, 'p'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"cwd", required_argument, NULL, 'c'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"pid-file", required_argument, NULL, 'P'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"console-socket", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	rt_exec_opts_t eo = {.stdio = {0, 1, 2}};
 	const char *process_file = NULL;
 	char **env = calloc((size_t)argc + 1, sizeof(char *));
 	size_t nenv = 0;
-	bool detach = false;
+	bool detach = false, tty = false;
 	optind = 0;
 	opterr = 0;
 	int c, rc = 1;
@@ -355,8 +505,11 @@ static int cmd_exec(int argc, char **argv)
 			detach = true;
 			break;
 		case 't':
-			report("exec: --tty: a terminal is not supported yet");
-			goto out;
+			tty = true;
+			break;
+		case 'C':
+			eo.console_socket = optarg;
+			break;
 		case 'h':
 			rc = cmd_help("exec");
 			goto out;
@@ -370,6 +523,11 @@ static int cmd_exec(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage_error("exec", "container id missing");
+		goto out;
+	}
+	if (tty != (eo.console_socket != NULL)) {
+		usage_error("exec", "--tty and --console-socket go together (the pty master is "
+				    "sent to the socket)");
 		goto out;
 	}
 	const char *id = argv[optind];
@@ -523,13 +681,6 @@ static int cmd_ps(cmd_opts_t *o)
 	return 0;
 }
 
-static const char *const default_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",	   "CAP_AUDIT_WRITE",
-};
-
 static json_t *strs(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -539,53 +690,12 @@ static json_t *strs(const char *const *v, size_t n)
 }
 #define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
 
-static json_t *default_spec(void)
+static json_t *caps_json(void)
 {
-	static const char *const masked[] = {"/proc/acpi",
-					     "/proc/asound",
-					     "/proc/kcore",
-					     "/proc/keys",
-					     "/proc/latency_stats",
-					     "/proc/timer_list",
-					     "/proc/timer_stats",
-					     "/proc/sched_debug",
-					     "/proc/scsi",
-					     "/sys/firmware",
-					     "/sys/devices/virtual/powercap"};
-	static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-					 "/proc/sysrq-trigger"};
-	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount"};
-	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", STRS(default_caps), "effective",
-				 STRS(default_caps), "permitted", STRS(default_caps));
-	char *profile = rt_seccomp_default_profile();
-	json_t *seccomp = json_loads(profile, 0, NULL);
-	free(profile);
-	json_t *namespaces = json_array();
-	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
-		json_array_append_new(namespaces, json_pack("{s:s}", "type", ns[i]));
-	json_t *mounts = json_pack(
-	    "[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:[s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s,s,s,s]},"
-	    " {s:s, s:s, s:s, s:[s,s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s]},"
-	    " {s:s, s:s, s:s, s:[s,s,s,s]}]",
-	    "destination", "/proc", "type", "proc", "source", "proc", "destination", "/dev", "type",
-	    "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755",
-	    "size=65536k", "destination", "/dev/pts", "type", "devpts", "source", "devpts",
-	    "options", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
-	    "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
-	    "noexec", "nodev", "mode=1777", "size=65536k", "destination", "/dev/mqueue", "type",
-	    "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev", "destination",
-	    "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev",
-	    "ro");
-	return json_pack(
-	    "{s:s, s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s, s:o, s:[{s:s, s:i, s:i}], s:b},"
-	    " s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
-	    "ociVersion", "1.0.2", "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args",
-	    "sh", "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	    "TERM=xterm", "cwd", "/", "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
-	    "hard", 1024, "soft", 1024, "noNewPrivileges", 1, "root", "path", "rootfs", "readonly",
-	    1, "hostname", "ocirun", "mounts", mounts, "linux", "namespaces", namespaces,
-	    "maskedPaths", STRS(masked), "readonlyPaths", STRS(ro), "seccomp", seccomp,
-	    "resources", json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"));
+	size_t n = 0;
+	while (rt_default_capabilities[n] != NULL)
+		n++;
+	return strs(rt_default_capabilities, n);
 }
 
 static int cmd_spec(cmd_opts_t *o)
@@ -597,7 +707,9 @@ static int cmd_spec(cmd_opts_t *o)
 		snprintf(m, sizeof(m), "spec: `%s` exists; remove it first", path);
 		return report(m);
 	}
-	json_t *j = default_spec();
+	char *text = rt_spec_default();
+	json_t *j = json_loads(text, 0, NULL);
+	free(text);
 	if (j == NULL)
 		return report("spec: building the default config failed");
 	int rc = json_dump_file(j, path, JSON_INDENT(2));
@@ -612,7 +724,8 @@ static int cmd_spec(cmd_opts_t *o)
 
 static int cmd_features(void)
 {
-	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
+	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
+					 "pid",	   "time", "user",  "uts"};
 	static const char *const hooks[] = {"prestart",	      "createRuntime", "createContainer",
 					    "startContainer", "poststart",     "poststop"};
 	static const char *const mopts[] = {
@@ -634,9 +747,9 @@ static int cmd_features(void)
 	json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
 			      " s:o, s:o}, s:{s:b}}, s:{s:s}}",
 			      "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks",
-			      STRS(hooks), "mountOptions", STRS(mopts), "linux", "namespaces", STRS(ns),
-			      "capabilities", STRS(default_caps), "cgroup", "v1", 1, "v2", 1,
-			      "systemd", 0, "seccomp", "enabled", 1, "actions", STRS(acts),
+			      STRS(hooks), "mountOptions", STRS(mopts), "linux", "namespaces",
+			      STRS(ns), "capabilities", caps_json(), "cgroup", "v1", 1, "v2",
+			      1, "systemd", 0, "seccomp", "enabled", 1, "actions", STRS(acts),
 			      "operators", STRS(ops), "archs", STRS(archs), "apparmor", "enabled",
 			      0, "annotations", "org.nodelet.ocirun.note",
 			      "capabilities lists the default set; any known capability may be "

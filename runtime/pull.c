@@ -192,8 +192,8 @@ static void sweep_stale(const char *tmpdir)
 	closedir(d);
 }
 
-/* Creates store/{blobs/sha256,tmp} and oci-layout. */
-static int store_init(const char *store, rt_error_t *err)
+/* Creates store/{blobs/sha256,tmp} and oci-layout; see image-internal.h. */
+int rt__store_init(const char *store, rt_error_t *err)
 {
 	char p[PATH_MAX];
 	pathf(p, "%s/blobs/sha256", store);
@@ -391,8 +391,8 @@ static int commit_blobs(struct pull *pl, rt_error_t *err)
 	return 0;
 }
 
-/* Points name at desc in store/index.json (under flock on index.lock). */
-static int index_update(const char *store, const char *name, const char *mt, const char *digest,
+/* Points name at desc in store/index.json; see image-internal.h. */
+int rt__index_update(const char *store, const char *name, const char *mt, const char *digest,
 			int64_t size, rt_error_t *err)
 {
 	char lock[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
@@ -558,7 +558,7 @@ static int do_pull(struct pull *pl, rt_error_t *err)
 	}
 	progress(pl, true);
 	if (commit_blobs(pl, err) < 0 ||
-	    index_update(o->store_dir, pl->ref.name, top_mt, top_digest, top_size, err) < 0)
+	    rt__index_update(o->store_dir, pl->ref.name, top_mt, top_digest, top_size, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -591,7 +591,7 @@ int rt_image_pull(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
 	if (!leader) {
 		ret = inflight_wait(f, err);
 	} else {
-		ret = store_init(opts->store_dir, err);
+		ret = rt__store_init(opts->store_dir, err);
 		if (ret == 0) {
 			pathf(pl.staging, "%s/tmp/pull-XXXXXX", opts->store_dir);
 			if (mkdtemp(pl.staging) == NULL) {

@@ -173,9 +173,9 @@ enum {
 /* linux.resources beyond rt_cgroup_limits_t (whose public layout stays). */
 typedef struct rt__dev_rule {
 	bool allow;
-	char type;	 /* 'a', 'c', 'b' */
-	int64_t major;	 /* -1: any */
-	int64_t minor;	 /* -1: any */
+	char type;	/* 'a', 'c', 'b' */
+	int64_t major;	/* -1: any */
+	int64_t minor;	/* -1: any */
 	char access[4]; /* some of "rwm" */
 } rt__dev_rule_t;
 
@@ -266,9 +266,12 @@ struct rt_config {
 	rt__cgroup_extra_t extra;
 	rt__device_t *devices; /* linux.devices */
 	size_t ndevices;
+	/* linux.timeOffsets: monotonic, boottime (seconds, nanoseconds) */
+	bool has_time_offsets;
+	int64_t time_offsets[2][2];
 	rt__idmap_t *uid_maps, *gid_maps; /* linux.uidMappings, gidMappings */
 	size_t nuid_maps, ngid_maps;
-	char *cgroups_path; /* NULL when not given */
+	char *cgroups_path;		  /* NULL when not given */
 	unsigned long rootfs_propagation; /* MS_SHARED etc. (| MS_REC); 0: not given */
 	char **masked_paths;
 	char **readonly_paths;
@@ -279,6 +282,9 @@ struct rt_config {
 	rt_hook_t *hooks[RT_HOOK_NKINDS];
 	size_t nhooks[RT_HOOK_NKINDS];
 };
+
+/* CLONE_NEWTIME (Linux 5.6), which older headers lack. */
+#define RT_CLONE_NEWTIME 0x00000080
 
 /* The rt_namespace_t of type CLONE_NEW*, or NULL when the config has none. */
 const rt_namespace_t *rt__config_ns(const rt_config_t *cfg, int type);
@@ -358,12 +364,15 @@ typedef struct rt__init_args {
 	const char *rootfs; /* absolute */
 	const char *cgroup; /* cgroup path; the init moves itself when enter_self */
 	bool enter_self;
-	bool userns; /* in a new user namespace: wait on cgroup_fd first (id maps) */
-	int cgroup_fd; /* parent writes a byte once it moved the init into the
-			* cgroup; -1 when the init need not wait for that */
+	bool userns; /* in a new user namespace: waits for 'C' first (id maps) */
 	int stdio[3];
-	int sync_fd;	 /* child -> parent: 'R' ready, or 'E' + rt_error_t */
+	/* A socket to the parent. Child -> parent: 'R' ready, 'E' + rt_error_t,
+	 * 'H' (run the hooks). Parent -> child: 'C' once the cgroup exists (and
+	 * the id maps, and the init has been moved when !enter_self); 'G' +
+	 * length + state after the hooks. */
+	int sync_fd;
 	int state_dirfd; /* O_PATH of the state dir: exec.fifo lives there */
+	int console_fd;	 /* connected --console-socket, or -1 */
 	int ns_fds[8];	 /* fds of namespaces to join, -1 terminated */
 	int ns_types[8];
 } rt__init_args_t;
@@ -392,10 +401,18 @@ int rt__container_load(const char *state_root, const char *id, char *dir, size_t
  * JSON text (`exec -p process.json`). Errors name the field ("process.args"). */
 int rt__config_set_process(rt_config_t *c, const char *json, size_t len, rt_error_t *err);
 
+/* process.terminal (console.c): connecting to --console-socket (an fd, or
+ * -1 with err), and, in the init after pivot_root, a pty from the
+ * container's devpts whose master goes to sock and whose slave becomes the
+ * controlling terminal and fds 0-2. */
+int rt__console_connect(const char *path, rt_error_t *err);
+int rt__console_setup(int sock, rt_error_t *err);
+
 /* Mount set-up in the child before and after pivot_root (linux-mount.c). */
-/* cgroup: the container's cgroup path (what a v1 cgroup mount shows). */
+/* cgroup: the container's cgroup path (what a v1 cgroup mount shows);
+ * cgroup_ready(ctx) is called before a cgroup mount (the cgroup must exist). */
 int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgroup,
-		     rt_error_t *err);
+		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx, rt_error_t *err);
 int rt__pivot_root(const char *rootfs, rt_error_t *err);
 int rt__mount_finish(const rt_config_t *cfg, rt_error_t *err);
 

@@ -100,7 +100,7 @@ typedef struct rt_create_opts {
 	 * /dev/null. They are not closed by libruntime. */
 	int stdio[3];
 	const char *pid_file;   /* written with the container pid; may be NULL */
-	const char *console_socket; /* unsupported for now; must be NULL */
+	const char *console_socket; /* with process.terminal: a unix socket the pty master is sent to */
 } rt_create_opts_t;
 
 /* Creates container id from the bundle under state_root (default
@@ -148,6 +148,9 @@ typedef struct rt_exec_opts {
 	gid_t gid;
 	int stdio[3];	      /* as in rt_create_opts_t: -1 means /dev/null */
 	const char *pid_file; /* may be NULL */
+	/* A terminal: a pty from the container's devpts, its master sent to
+	 * this unix socket (as rt_create_opts_t.console_socket); NULL: none. */
+	const char *console_socket;
 } rt_exec_opts_t;
 
 /* Runs a new process in created or running container id: in its cgroup and
@@ -159,6 +162,19 @@ typedef struct rt_exec_opts {
  * is returned here, with nothing left running. */
 int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts_t *opts,
 		      pid_t *pid, rt_error_t *err);
+
+/* The default config.json of `ocirun spec` as JSON text: Docker's default
+ * capabilities, no_new_privs, masked and read-only paths, the default seccomp
+ * profile, a deny-all device rule, pid/net/ipc/uts/mount namespaces, a
+ * read-only root "rootfs", args ["sh"]. New malloc'd string; caller frees. */
+char *rt_spec_default(void);
+
+/* The secure defaults shared by `ocirun spec` and the nodelet's container
+ * configs, NULL-terminated: Docker's default capability set, and the /proc and
+ * /sys paths masked or made read-only. */
+extern const char *const rt_default_capabilities[];
+extern const char *const rt_default_masked_paths[];
+extern const char *const rt_default_readonly_paths[];
 
 /* The default seccomp profile, as the JSON text of a config.json
  * `linux.seccomp` object: an allowlist like Docker's RuntimeDefault whose
@@ -299,6 +315,29 @@ int rt_image_pull(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
 /* Looks ref (parsed with opts->default_registry) up in opts->store_dir without
  * any network: 0 and *out, or -1 with errnum ENOENT when it was never pulled. */
 int rt_image_lookup(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
+		    rt_error_t *err);
+
+
+/* One named image of an OCI layout (a content store or --image-dir). */
+typedef struct rt_image_info {
+	char *name;   /* the ref.name annotation: "127.0.0.1:5000/library/busybox:latest" */
+	char *digest; /* of its manifest or index */
+	int64_t size; /* sum of its layer blobs (this platform's), -1 when it does not resolve */
+} rt_image_info_t;
+
+/* Lists the named images of layout (0 images when it has no index.json yet).
+ * *out (n entries) is freed with rt_image_list_free. */
+int rt_image_list(const char *layout, rt_image_info_t **out, size_t *n, rt_error_t *err);
+void rt_image_list_free(rt_image_info_t *v, size_t n);
+
+/* Imports an OCI image layout packed as a tar (optionally compressed) into
+ * opts->store_dir: only oci-layout, index.json and blobs/sha256/<hex> regular
+ * files are accepted, every blob must match its digest, every named image
+ * must resolve with its layers present; then blobs are moved in and each name
+ * (canonicalised with opts->default_registry) added to the store's index.json.
+ * A failure keeps nothing. *names (*nnames canonical names, each malloc'd, the
+ * array too) says what was imported. */
+int rt_image_import(const rt_pull_opts_t *opts, const char *tar, char ***names, size_t *nnames,
 		    rt_error_t *err);
 
 #endif

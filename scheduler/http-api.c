@@ -1,5 +1,6 @@
-/* The HTTP/JSON API (see /tmp/api-http.md): routing and handlers, over the
- * cluster state. No lws here: server.c feeds requests in and writes answers. */
+/* The HTTP/JSON API (the README's "HTTP API" section): routing and handlers,
+ * over the cluster state. No lws here: server.c feeds requests in and writes
+ * answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,31 @@ static void set_text(sched_http_resp_t *r, int code, const char *ctype, char *te
 	r->len = strlen(text);
 }
 
+/* A JSON string of msg. Messages quote what the client sent (a name from the
+ * path), which need not be UTF-8, and a truncated quote may end mid-character:
+ * then every non-ASCII byte is shown as '?', rather than failing the answer. */
+static json_t *message_string(const char *msg)
+{
+	json_t *s = json_string(msg);
+	if (s)
+		return s;
+	char *copy = strdup(msg);
+	if (!copy)
+		abort();
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
+}
+
 void sched_http_status(sched_http_resp_t *resp, int code, const char *reason, const char *msg)
 {
 	set_json(resp, code,
-		 json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
-			   "v1", "metadata", "status", "Failure", "message", msg, "reason", reason,
-			   "code", code));
+		 json_pack("{s:s, s:s, s:{}, s:s, s:o, s:s, s:i}", "kind", "Status", "apiVersion",
+			   "v1", "metadata", "status", "Failure", "message", message_string(msg),
+			   "reason", reason, "code", code));
 }
 
 static void not_found_pod(sched_http_resp_t *r, const char *name)

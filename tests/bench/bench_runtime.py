@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("NODELET_BUILD", REPO / "build"))
 N = int(os.environ.get("BENCH_N", "50"))
 
 
@@ -86,7 +87,7 @@ def main():
         rows["fork+exec /bin/true (floor)"] = (time_cmd(["/bin/true"], N), None)
         rows["unshare -pmiun --fork (floor)"] = (time_cmd(
             ["unshare", "-p", "-m", "-i", "-u", "-n", "--fork", "/bin/true"], N), None)
-        for name, binary in (("ocirun", str(REPO / "build" / "bin" / "ocirun")),
+        for name, binary in (("ocirun", str(BUILD / "bin" / "ocirun")),
                              ("crun", shutil.which("crun")), ("runc", shutil.which("runc"))):
             if not binary or not os.path.exists(binary):
                 rows[name] = (None, "not installed")

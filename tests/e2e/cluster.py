@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = REPO / "build" / "bin"
-IMAGES = REPO / "build" / "images"
+# The build to test: build/ (make test) or build-san/ (make test SAN=1).
+BUILD = Path(os.environ.get("NODELET_BUILD", REPO / "build"))
+BIN = BUILD / "bin"
+IMAGES = BUILD / "images"
 TMP_BASE = Path(os.environ.get("NODELET_E2E_TMP", "/tmp/nodelet-e2e"))
 PREFIX = "nlt"
 CGROUP_ROOT = Path("/sys/fs/cgroup")

@@ -10,11 +10,11 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-OCIRUN = Path(os.environ.get("OCIRUN", REPO / "build" / "bin" / "ocirun"))
+OCIRUN = Path(os.environ.get("OCIRUN", Path(os.environ.get("NODELET_BUILD", REPO / "build")) / "bin" / "ocirun"))
 BUSYBOX = Path("/bin/busybox")
 APPLETS = ["sh", "echo", "cat", "sleep", "true", "false", "hostname", "id", "ls", "mount",
            "ps", "dd", "readlink", "wc", "grep", "mkdir", "touch", "head", "ip", "umount",
-           "unshare", "nsenter", "env", "pwd", "tr", "mknod", "stat"]
+           "unshare", "nsenter", "env", "pwd", "tr", "mknod", "stat", "cut", "tty", "test"]
 CGROUP_V1 = Path("/sys/fs/cgroup")
 PREFIX = "ocirun-test-"
 

@@ -7,11 +7,16 @@
  *       (repeatable), --creds FILE, --ca FILE, --max-blob BYTES, --threads N (N
  *       concurrent pulls of REF, to show they happen once)
  *   rt-image-tool parse REF [DEFAULT_REGISTRY] prints the parsed reference
+ *   rt-image-tool unpack LAYOUT REF LAYERS     resolve and unpack only
+ *   rt-image-tool time-mount LAYOUT REF LAYERS DIR N
+ *       mounts and removes DIR/rootfs N times (layers already unpacked), printing
+ *       each mount's time in microseconds, one a line
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/runtime.h"
 
@@ -102,6 +107,33 @@ static int pull(int argc, char **argv)
 	return rc;
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int time_mount(char **argv, rt_error_t *err)
+{
+	rt_image_t *img = NULL;
+	int n = atoi(argv[6]);
+	int r = rt_image_resolve(argv[2], argv[3], &img, err);
+	if (r == 0)
+		r = rt_image_unpack(img, argv[2], argv[4], err);
+	for (int i = 0; r == 0 && i < n; i++) {
+		int64_t t0 = now_us();
+		r = rt_rootfs_mount(img, argv[4], argv[5], err);
+		int64_t t1 = now_us();
+		if (r == 0) {
+			printf("%lld\n", (long long)(t1 - t0));
+			r = rt_rootfs_remove(argv[5], err);
+		}
+	}
+	rt_image_free(img);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "pull") == 0)
@@ -132,6 +164,12 @@ int main(int argc, char **argv)
 			r = rt_image_unpack(img, argv[2], argv[4], &err);
 		if (r == 0)
 			r = rt_rootfs_mount(img, argv[4], argv[5], &err);
+	} else if (argc == 5 && strcmp(argv[1], "unpack") == 0) {
+		r = rt_image_resolve(argv[2], argv[3], &img, &err);
+		if (r == 0)
+			r = rt_image_unpack(img, argv[2], argv[4], &err);
+	} else if (argc == 7 && strcmp(argv[1], "time-mount") == 0) {
+		r = time_mount(argv, &err);
 	} else if (argc == 3 && strcmp(argv[1], "remove") == 0) {
 		r = rt_rootfs_remove(argv[2], &err);
 	} else {

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from cluster import BUILD  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
-TOOL = Path(os.environ.get("RT_IMAGE_TOOL", REPO / "build" / "tests" / "rt-image-tool"))
+TOOL = Path(os.environ.get("RT_IMAGE_TOOL", BUILD / "tests" / "rt-image-tool"))
 TMP_BASE = Path(os.environ.get("NODELET_E2E_TMP", "/tmp/nodelet-e2e"))
 
 
@@ -37,7 +39,7 @@ def mounts_under(path):
 @pytest.fixture(scope="module")
 def tool():
     if "RT_IMAGE_TOOL" not in os.environ:
-        r = run("make", "-C", REPO, "--no-print-directory", "build/tests/rt-image-tool",
+        r = run("make", "-C", REPO, "--no-print-directory", f"B={BUILD}", str(BUILD / "tests" / "rt-image-tool"),
                 check=False, timeout=300)
         assert r.returncode == 0, "building rt-image-tool failed:\n" + r.stdout + r.stderr
     assert TOOL.exists()
@@ -181,3 +183,99 @@ def test_many_layers_and_whiteouts(tool, workdir):
     finally:
         run(tool, "remove", c, check=False)
     assert mounts_under(workdir) == []
+
+
+# ---- nodelet images: list and import ------------------------------------------------------
+
+NODELET = BUILD / "bin" / "nodelet"
+
+
+def images_list(root, image_dir):
+    r = run(NODELET, "images", "--root", root, "--image-dir", image_dir)
+    rows = [l.split() for l in r.stdout.splitlines()[1:]]
+    return {(row[0], row[-1]): int(row[-2]) for row in rows}
+
+
+def test_nodelet_images_import_and_list(layout, workdir):
+    if not NODELET.exists():
+        pytest.skip("build/bin/nodelet not built")
+    root = workdir / ("root-" + secrets.token_hex(3))
+    empty = workdir / ("empty-" + secrets.token_hex(3))
+    empty.mkdir()
+    # an OCI layout tar, as `tar -C layout -c .` makes it
+    tarball = workdir / ("bb-" + secrets.token_hex(3) + ".tar")
+    run("tar", "-C", layout, "-cf", tarball, ".")
+    r = run(NODELET, "images", "import", tarball, "--root", root, "--default-registry",
+            "registry.local:5000")
+    assert r.stdout.strip() == "imported registry.local:5000/library/busybox:latest"
+    listed = images_list(root, layout)
+    man = json.loads((layout / "index.json").read_text())["manifests"][0]
+    blob = json.loads((layout / "blobs/sha256" / man["digest"][7:]).read_text())
+    size = sum(l["size"] for l in blob["layers"])
+    assert listed[("registry.local:5000/library/busybox:latest", "store")] == size
+    assert listed[("busybox:latest", "image-dir")] == size
+    # a gzip'd archive from skopeo (oci-archive) works too
+    arch = workdir / ("bb-" + secrets.token_hex(3) + ".tar")
+    run("skopeo", "copy", "-q", f"oci:{layout}:busybox:latest", f"oci-archive:{arch}:app:2")
+    run("gzip", arch)
+    r = run(NODELET, "images", "import", str(arch) + ".gz", "--root", root)
+    assert r.stdout.strip() == "imported docker.io/library/app:2"
+    assert ("docker.io/library/app:2", "store") in images_list(root, empty)
+
+
+def hostile_tar(path, layout, extra):
+    """The busybox layout plus one crafted member."""
+    with tarfile.open(path, "w") as tar:
+        tar.add(layout, arcname=".")
+        extra(tar)
+
+
+def test_nodelet_images_import_refuses_hostile_archives(layout, workdir):
+    if not NODELET.exists():
+        pytest.skip("build/bin/nodelet not built")
+
+    def symlink(tar):
+        t = tarfile.TarInfo("blobs/sha256/" + "a" * 64)
+        t.type, t.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        tar.addfile(t)
+
+    def outside(tar):
+        t = tarfile.TarInfo("../escape")
+        t.size = 1
+        tar.addfile(t, io.BytesIO(b"x"))
+
+    def bad_digest(tar):
+        data = b"not what the name says"
+        t = tarfile.TarInfo("blobs/sha256/" + "b" * 64)
+        t.size = len(data)
+        tar.addfile(t, io.BytesIO(data))
+
+    def device(tar):
+        t = tarfile.TarInfo("oci-layout2")
+        t.type, t.devmajor, t.devminor = tarfile.CHRTYPE, 1, 3
+        tar.addfile(t)
+
+    cases = {"symlink": (symlink, "not a regular file"),
+             "outside": (outside, "holds only"),
+             "bad_digest": (bad_digest, "digest mismatch"),
+             "device": (device, "holds only")}
+    for name, (extra, msg) in cases.items():
+        root = workdir / ("hroot-" + name)
+        tarball = workdir / f"hostile-{name}.tar"
+        hostile_tar(tarball, layout, extra)
+        r = run(NODELET, "images", "import", tarball, "--root", root, check=False)
+        assert r.returncode == 1 and msg in r.stderr, (name, r.stderr)
+        blobs = root / "images" / "blobs" / "sha256"
+        assert not blobs.exists() or list(blobs.iterdir()) == [], name
+        assert not (root / "images" / "index.json").exists(), name
+        tmp = root / "images" / "tmp"
+        assert not tmp.exists() or list(tmp.iterdir()) == [], name
+    # an archive whose index names no image
+    t = workdir / "noname.tar"
+    with tarfile.open(t, "w") as tar:
+        data = b'{"schemaVersion":2,"manifests":[]}'
+        ti = tarfile.TarInfo("index.json")
+        ti.size = len(data)
+        tar.addfile(ti, io.BytesIO(data))
+    r = run(NODELET, "images", "import", t, "--root", workdir / "hroot-noname", check=False)
+    assert r.returncode == 1 and "names no image" in r.stderr

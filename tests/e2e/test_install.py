@@ -2,12 +2,12 @@
 
 import subprocess
 
-from cluster import REPO
+from cluster import BUILD, REPO
 
 
 def test_make_install_prefix_destdir(tmp_path):
     dest = tmp_path / "dest"
-    r = subprocess.run(["make", "-s", "--no-print-directory", "install", f"DESTDIR={dest}",
+    r = subprocess.run(["make", "-s", "--no-print-directory", "install", f"B={BUILD}", f"DESTDIR={dest}",
                         "PREFIX=/opt/nl"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     bindir = dest / "opt" / "nl" / "bin"

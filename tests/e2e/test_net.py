@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from cluster import BUILD  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
-TOOL = Path(os.environ.get("RT_NET_TOOL", REPO / "build" / "tests" / "rt-net-tool"))
+TOOL = Path(os.environ.get("RT_NET_TOOL", BUILD / "tests" / "rt-net-tool"))
 
 
 def run(*args, check=True):
@@ -24,7 +26,7 @@ def run(*args, check=True):
 @pytest.fixture(scope="module")
 def tool():
     if "RT_NET_TOOL" not in os.environ:
-        r = run("make", "-C", REPO, "--no-print-directory", "build/tests/rt-net-tool", check=False)
+        r = run("make", "-C", REPO, "--no-print-directory", f"B={BUILD}", str(BUILD / "tests" / "rt-net-tool"), check=False)
         assert r.returncode == 0, "building rt-net-tool failed:\n" + r.stdout + r.stderr
     assert TOOL.exists()
     return TOOL

@@ -306,7 +306,7 @@ def test_spec_features_help(bundle, state_root):
     r = bundle.ocirun("spec", "--bundle", bundle.dir)
     assert r.returncode == 1 and "exists" in r.stderr
     f = json.loads(bundle.ocirun("features").stdout)
-    assert "mount" in f["linux"]["namespaces"] and "user" in f["linux"]["namespaces"]
+    assert {"mount", "user", "time"} <= set(f["linux"]["namespaces"])
     assert f["hooks"] == ["prestart", "createRuntime", "createContainer", "startContainer",
                           "poststart", "poststop"]
     for cmd in ("create", "start", "state", "kill", "delete", "run", "exec", "list", "ps",
@@ -566,7 +566,12 @@ def test_hooks_run_in_order_with_state_on_stdin(bundle):
         assert st["ociVersion"]
         if name != "poststop":
             assert st["pid"] > 0, (name, st)
-    assert json.loads((out / "poststop").read_text())["status"] == "stopped"
+    statuses = {n: json.loads((out / n).read_text())["status"]
+                for n in ("prestart", "createRuntime", "createContainer", "startContainer",
+                          "poststart", "poststop")}
+    assert statuses == {"prestart": "creating", "createRuntime": "creating",
+                        "createContainer": "creating", "startContainer": "created",
+                        "poststart": "running", "poststop": "stopped"}, statuses
 
 
 def test_failing_prestart_hook_fails_create_and_leaves_nothing(bundle):
@@ -696,3 +701,140 @@ def test_user_namespace_needs_mappings(bundle):
     bundle.write(["true"])
     r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
     assert r.returncode == 1 and "linux.uidMappings" in r.stderr, r.stderr
+
+
+def test_time_namespace_offsets(bundle):
+    """A new time namespace with boottime moved by a day: uptime shows it, for
+    the container's process and for one exec'd into it."""
+    bundle.config["linux"]["namespaces"].append({"type": "time"})
+    bundle.config["linux"]["timeOffsets"] = {"boottime": {"secs": 86400, "nanosecs": 0}}
+    bundle.write(["sh", "-c", "cut -d. -f1 /proc/uptime; exec sleep 30"])
+    cid = bundle.new_id()
+    host_up = float(Path("/proc/uptime").read_text().split()[0])
+    r = bundle.ocirun("run", "-d", "-b", bundle.dir, cid)
+    assert r.returncode == 0, r.stderr
+    r = bundle.ocirun("exec", cid, "cut", "-d.", "-f1", "/proc/uptime")
+    assert r.returncode == 0, r.stderr
+    assert 86400 + host_up - 5 < int(r.stdout) < 86400 + host_up + 60, (r.stdout, host_up)
+    pid = bundle.state(cid)["pid"]
+    assert os.readlink(f"/proc/{pid}/ns/time") != os.readlink("/proc/self/ns/time")
+    bundle.write(timeOffsets={"boottime": {"secs": 1}})
+    bundle.config["linux"]["namespaces"].pop()
+    bundle.write()
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "linux.timeOffsets" in r.stderr
+
+
+def test_terminal_through_console_socket(bundle):
+    """process.terminal: the pty master comes over --console-socket; the
+    process has the slave as its controlling terminal and stdio."""
+    import socket
+    path = str(bundle.dir / "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+    bundle.config["process"]["terminal"] = True
+    bundle.write(["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; read x; echo got-$x"])
+    cid = bundle.new_id()
+    r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
+    assert r.returncode == 0, r.stderr
+    conn, _ = srv.accept()
+    msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
+    conn.close()
+    srv.close()
+    assert len(fds) == 1 and msg.startswith(b"/dev/pts/"), msg
+    master = fds[0]
+    try:
+        assert bundle.ocirun("start", cid).returncode == 0
+        os.write(master, b"hello\n")
+        out = b""
+        deadline = __import__("time").monotonic() + 10
+        while b"got-hello" not in out and __import__("time").monotonic() < deadline:
+            import select
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    out += os.read(master, 1024)
+                except OSError:
+                    break
+        text = out.decode(errors="replace")
+        assert "is-a-tty" in text and "/dev/pts/0" in text and "got-hello" in text, text
+    finally:
+        os.close(master)
+    r = bundle.ocirun("create", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "--console-socket" in r.stderr
+
+
+def test_exec_with_tty(bundle):
+    import select
+    import socket
+    import time
+    cid = _running(bundle)
+    path = str(bundle.dir / "exec-console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+    p = subprocess.Popen([str(OCIRUN), "--root", str(bundle.root), "exec", "-t",
+                          "--console-socket", path, cid, "sh", "-c",
+                          "test -t 1 && echo tty-ok; exit 3"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    conn, _ = srv.accept()
+    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
+    conn.close()
+    srv.close()
+    out = b""
+    try:
+        deadline = time.monotonic() + 10
+        while b"tty-ok" not in out and time.monotonic() < deadline:
+            if select.select([fds[0]], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fds[0], 1024)
+                except OSError:
+                    break
+        # the master stays open until the process is gone: closing it
+        # hangs the terminal up (SIGHUP)
+        code = p.wait(timeout=10)
+    finally:
+        os.close(fds[0])
+    assert code == 3, p.stderr.read()
+    assert b"tty-ok" in out, out
+    r = bundle.ocirun("exec", "-t", cid, "true")
+    assert r.returncode == 1 and "--console-socket" in r.stderr
+
+
+def test_run_with_terminal_holds_the_pty(bundle):
+    """process.terminal without --console-socket: `run` keeps the pty master
+    and relays it to its own terminal, as runc does."""
+    import pty
+    import select
+    import time
+    bundle.config["process"]["terminal"] = True
+    bundle.write(["sh", "-c", "test -t 0 && echo in-tty; read x; echo got-$x; exit 4"])
+    mfd, sfd = pty.openpty()
+    p = subprocess.Popen([str(OCIRUN), "--root", str(bundle.root), "run", "-b",
+                          str(bundle.dir), bundle.new_id()],
+                         stdin=sfd, stdout=sfd, stderr=subprocess.PIPE)
+    os.close(sfd)
+    out = b""
+    sent = False
+    try:
+        deadline = time.monotonic() + 15
+        while p.poll() is None and time.monotonic() < deadline:
+            if select.select([mfd], [], [], 0.2)[0]:
+                try:
+                    out += os.read(mfd, 1024)
+                except OSError:
+                    break
+            if b"in-tty" in out and not sent:
+                os.write(mfd, b"abc\r")
+                sent = True
+        code = p.wait(timeout=15)
+    finally:
+        os.close(mfd)
+    assert code == 4, (out, p.stderr.read())
+    assert b"in-tty" in out and b"got-abc" in out, out
+    r = bundle.ocirun("run", "-d", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "--console-socket" in r.stderr
+    assert not list(Path("/tmp").glob("ocirun-console-*"))

@@ -390,6 +390,10 @@ static void test_mounts_caps_annotations(void **state)
 	assert_true(json_is_true(at(j, "process", "noNewPrivileges")));
 	assert_true(has_str(at(j, "linux", "maskedPaths"), "/proc/kcore"));
 	assert_true(has_str(at(j, "linux", "readonlyPaths"), "/proc/sys"));
+	/* deny-all device rule (the runtime adds the default nodes) */
+	json_t *dev = json_array_get(at(at(j, "linux", "resources"), "devices", NULL), 0);
+	assert_true(json_is_false(json_object_get(dev, "allow")));
+	assert_string_equal(json_string_value(json_object_get(dev, "access")), "rwm");
 	/* the runtime's default seccomp profile, an allowlist */
 	json_t *sc = at(j, "linux", "seccomp");
 	assert_string_equal(json_string_value(json_object_get(sc, "defaultAction")),

@@ -167,8 +167,8 @@ static void test_errors_name_field(void **state)
 		     "process.args: must hold at least one element");
 	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}}",
 		     "process.cwd: must be an absolute path");
-	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],\"terminal\":true}}",
-		     "process.terminal: a terminal is not supported yet");
+	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],\"terminal\":1}}",
+		     "process.terminal: expected boolean");
 	expect_error("{" BASE "\"process\":{\"args\":[\"a\"],"
 		     "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_NOPE\"]}}}",
 		     "process.capabilities.bounding[1]: unknown capability `CAP_NOPE`");
@@ -185,8 +185,7 @@ static void test_errors_name_field(void **state)
 		     "linux.namespaces[1].type: namespace `pid` given twice");
 	expect_error("{" BASE PROC "\"hooks\":{\"prestart\":[{\"path\":\"rel/x\"}]}}",
 		     "hooks.prestart[0].path: must be an absolute path");
-	expect_error("{" BASE PROC
-		     "\"hooks\":{\"poststop\":[{\"path\":\"/x\",\"timeout\":0}]}}",
+	expect_error("{" BASE PROC "\"hooks\":{\"poststop\":[{\"path\":\"/x\",\"timeout\":0}]}}",
 		     "hooks.poststop[0].timeout: must be greater than zero");
 	expect_error("{" BASE PROC "\"linux\":{\"rootfsPropagation\":\"up\"}}",
 		     "linux.rootfsPropagation: expected shared, slave, private or unbindable "
@@ -241,6 +240,63 @@ static void test_load_resolves_paths(void **state)
 	assert_int_equal(err.errnum, ENOENT);
 }
 
+/* What issue 3 added to linux: devices, device rules, cpuset, reservation,
+ * blockIO weight, id mappings, time offsets, propagation, domainname, hooks. */
+static void test_linux_extras(void **state)
+{
+	(void)state;
+	rt_config_t *c =
+	    parse_ok("{" BASE PROC "\"domainname\":\"example.org\","
+		     "\"hooks\":{\"prestart\":[{\"path\":\"/bin/a\",\"args\":[\"a\",\"1\"],"
+		     "\"env\":[\"X=1\"],\"timeout\":5}],\"poststop\":[{\"path\":\"/bin/b\"}]},"
+		     "\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,"
+		     "\"minor\":229,\"fileMode\":438,\"uid\":0,\"gid\":0}],"
+		     "\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+		     "{\"allow\":true,\"type\":\"c\",\"major\":1,\"access\":\"r\"}],"
+		     "\"memory\":{\"reservation\":1024},\"cpu\":{\"cpus\":\"0-1\",\"mems\":\"0\"},"
+		     "\"blockIO\":{\"weight\":300}},"
+		     "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
+		     "\"gidMappings\":[{\"containerID\":0,\"hostID\":2000,\"size\":10}],"
+		     "\"timeOffsets\":{\"boottime\":{\"secs\":5,\"nanosecs\":7}},"
+		     "\"rootfsPropagation\":\"rslave\"}}");
+	assert_string_equal(c->domainname, "example.org");
+	assert_int_equal(c->nhooks[RT_HOOK_PRESTART], 1);
+	assert_int_equal(c->hooks[RT_HOOK_PRESTART][0].timeout, 5);
+	assert_string_equal(c->hooks[RT_HOOK_PRESTART][0].args[1], "1");
+	assert_int_equal(c->nhooks[RT_HOOK_POSTSTOP], 1);
+	assert_null(c->hooks[RT_HOOK_POSTSTOP][0].args);
+	assert_int_equal(rt__hooks_mask(c), (1U << RT_HOOK_PRESTART) | (1U << RT_HOOK_POSTSTOP));
+	assert_int_equal(c->ndevices, 1);
+	assert_int_equal(c->devices[0].major, 10);
+	assert_int_equal(c->devices[0].mode, 0666);
+	/* the two rules, then an allow for the linux.devices node */
+	assert_int_equal(c->extra.ndevices, 3);
+	assert_false(c->extra.devices[0].allow);
+	assert_int_equal(c->extra.devices[0].type, 'a');
+	assert_int_equal(c->extra.devices[1].minor, -1);
+	assert_string_equal(c->extra.devices[1].access, "r");
+	assert_int_equal(c->extra.devices[2].major, 10);
+	assert_int_equal(c->extra.devices[2].minor, 229);
+	assert_int_equal(c->extra.memory_reservation, 1024);
+	assert_string_equal(c->extra.cpus, "0-1");
+	assert_int_equal(c->extra.blkio_weight, 300);
+	assert_int_equal(c->nuid_maps, 1);
+	assert_int_equal(c->uid_maps[0].host, 1000);
+	assert_int_equal(c->gid_maps[0].host, 2000);
+	assert_true(c->has_time_offsets);
+	assert_int_equal(c->time_offsets[1][0], 5);
+	assert_int_equal(c->time_offsets[1][1], 7);
+	assert_int_equal(c->rootfs_propagation, MS_SLAVE | MS_REC);
+	rt_config_free(c);
+	expect_error("{" BASE PROC "\"linux\":{\"resources\":{\"blockIO\":{\"weight\":5}}}}",
+		     "linux.resources.blockIO.weight: 5 out of range [10, 1000]");
+	expect_error("{" BASE PROC
+		     "\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\"}]}}",
+		     "linux.devices[0]: major and minor are required for c, b and u");
+	expect_error("{" BASE PROC "\"linux\":{\"uidMappings\":[{\"containerID\":0}]}}",
+		     "linux.uidMappings[0]: containerID, hostID and size are required");
+}
+
 /* exec -p process.json: the process fields are replaced, the rest kept. */
 static void test_set_process(void **state)
 {
@@ -280,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_name_field),
 	    cmocka_unit_test(test_load_resolves_paths),
 	    cmocka_unit_test(test_set_process),
+	    cmocka_unit_test(test_linux_extras),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,8 +151,14 @@ static void test_long_name(void **state)
 	rt_error_t err = {0};
 	assert_int_equal(rt_imageref_parse(ref, NULL, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "longer than 255"));
-	ref[255] = '\0';
+	/* The limit counts the canonical name, "docker.io/library/" included
+	 * (18 characters), so that a canonical name always parses again. */
+	ref[238] = '\0';
+	assert_int_equal(rt_imageref_parse(ref, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "longer than 255"));
+	ref[237] = '\0';
 	assert_int_equal(rt_imageref_parse(ref, NULL, &r, &err), 0);
+	assert_int_equal(strlen(r.registry) + 1 + strlen(r.repository), 255);
 	rt_imageref_clear(&r);
 	/* a tag of 129 characters */
 	memset(ref, 0, sizeof(ref));

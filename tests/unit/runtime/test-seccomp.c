@@ -74,16 +74,35 @@ static void test_profile_shape(void **state)
 	assert_non_null(sc);
 	assert_int_equal(sc->default_action, SCMP_ACT_ERRNO(EPERM));
 	assert_true(sc->narches >= 1);
-	static const char *const need[] = {"read",  "write",  "execve", "openat", "mmap",
+	static const char *const need[] = {"read",  "write",  "execve", "openat",    "mmap",
 					   "futex", "socket", "wait4",	"exit_group"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		assert_true(allowed_plain(sc, need[i]));
-	static const char *const never[] = {
-	    "mount",	     "umount2",	    "pivot_root",      "unshare",	  "setns",
-	    "init_module",   "finit_module", "delete_module",   "kexec_load",	  "kexec_file_load",
-	    "bpf",	     "ptrace",	    "process_vm_readv", "keyctl",	  "add_key",
-	    "request_key",   "reboot",	    "swapon",	       "swapoff",	  "perf_event_open",
-	    "open_by_handle_at", "userfaultfd", "acct",	       "settimeofday", "syslog"};
+	static const char *const never[] = {"mount",
+					    "umount2",
+					    "pivot_root",
+					    "unshare",
+					    "setns",
+					    "init_module",
+					    "finit_module",
+					    "delete_module",
+					    "kexec_load",
+					    "kexec_file_load",
+					    "bpf",
+					    "ptrace",
+					    "process_vm_readv",
+					    "keyctl",
+					    "add_key",
+					    "request_key",
+					    "reboot",
+					    "swapon",
+					    "swapoff",
+					    "perf_event_open",
+					    "open_by_handle_at",
+					    "userfaultfd",
+					    "acct",
+					    "settimeofday",
+					    "syslog"};
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		if (named(sc, never[i]))
 			fail_msg("`%s` is in the default profile", never[i]);

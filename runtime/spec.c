@@ -1,0 +1,78 @@
+/* The default config.json that `ocirun spec` writes: secure by default
+ * (Docker's capability set, no_new_privs, masked and read-only /proc and /sys
+ * paths, the default seccomp profile, a deny-all device rule, a read-only
+ * root), busybox-friendly (args ["sh"], root "rootfs"). */
+#include "runtime/rt-internal.h"
+
+const char *const rt_default_capabilities[] = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",  NULL,
+};
+
+const char *const rt_default_masked_paths[] = {
+    "/proc/acpi",	   "/proc/asound",	"/proc/kcore",	 "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list",	"/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",	   "/sys/firmware",	"/sys/devices/virtual/powercap", NULL,
+};
+
+const char *const rt_default_readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+/* A JSON array of the strings of a NULL-terminated vector. */
+static json_t *strv(const char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v[i] != NULL; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *spec_json(void)
+{
+	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount"};
+	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", strv(rt_default_capabilities), "effective",
+				 strv(rt_default_capabilities), "permitted", strv(rt_default_capabilities));
+	char *profile = rt_seccomp_default_profile();
+	json_t *seccomp = json_loads(profile, 0, NULL);
+	free(profile);
+	json_t *namespaces = json_array();
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		json_array_append_new(namespaces, json_pack("{s:s}", "type", ns[i]));
+	json_t *mounts = json_pack(
+	    "[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:[s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s,s,s,s]},"
+	    " {s:s, s:s, s:s, s:[s,s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s]},"
+	    " {s:s, s:s, s:s, s:[s,s,s,s]}]",
+	    "destination", "/proc", "type", "proc", "source", "proc", "destination", "/dev", "type",
+	    "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755",
+	    "size=65536k", "destination", "/dev/pts", "type", "devpts", "source", "devpts",
+	    "options", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+	    "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
+	    "noexec", "nodev", "mode=1777", "size=65536k", "destination", "/dev/mqueue", "type",
+	    "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev", "destination",
+	    "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev",
+	    "ro");
+	return json_pack(
+	    "{s:s, s:{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s, s:o, s:[{s:s, s:i, s:i}], s:b},"
+	    " s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
+	    "ociVersion", "1.0.2", "process", "terminal", 0, "user", "uid", 0, "gid", 0, "args",
+	    "sh", "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	    "TERM=xterm", "cwd", "/", "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
+	    "hard", 1024, "soft", 1024, "noNewPrivileges", 1, "root", "path", "rootfs", "readonly",
+	    1, "hostname", "ocirun", "mounts", mounts, "linux", "namespaces", namespaces,
+	    "maskedPaths", strv(rt_default_masked_paths), "readonlyPaths", strv(rt_default_readonly_paths), "seccomp", seccomp, "resources",
+	    json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"));
+}
+
+char *rt_spec_default(void)
+{
+	cleanup_json json_t *j = spec_json();
+	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	if (s == NULL) {
+		fputs("libruntime: out of memory\n", stderr);
+		abort();
+	}
+	return s;
+}
