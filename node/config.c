@@ -28,7 +28,18 @@ void node_config_usage(FILE *f, const char *argv0)
 	    "  --registry-credentials FILE\n"
 	    "                        registry logins (Docker config.json \"auths\" format)\n"
 	    "  --insecure-registry HOST[:PORT]\n"
-	    "                        registry spoken to over plain HTTP (repeatable)\n"
+	    "                        registry with no TLS checks: HTTPS unverified, then\n"
+	    "                        plain HTTP (repeatable)\n"
+	    "  --image-gc-high-threshold PCT\n"
+	    "                        collect unused pulled images when the image filesystem\n"
+	    "                        is at least PCT%% used (default 85; 100: never)\n"
+	    "  --image-gc-low-threshold PCT\n"
+	    "                        ... down to PCT%% (default 80)\n"
+	    "  --image-gc-period DUR how often usage is checked (default 5m)\n"
+	    "  --max-layer-size QUANTITY\n"
+	    "                        most one image layer may unpack to (default 10Gi)\n"
+	    "  --max-image-pull-size QUANTITY\n"
+	    "                        largest blob (layer, config) a pull accepts (default 10Gi)\n"
 	    "  --labels k=v,...      node labels\n"
 	    "  --log-dir DIR         container logs (default /var/log/pods)\n"
 	    "  --address IP          reported InternalIP (default: first non-loopback IPv4)\n"
@@ -184,6 +195,11 @@ enum {
 	OPT_DEFREG,
 	OPT_REGCREDS,
 	OPT_INSECURE,
+	OPT_GC_HIGH,
+	OPT_GC_LOW,
+	OPT_GC_PERIOD,
+	OPT_MAX_LAYER,
+	OPT_MAX_PULL,
 };
 
 static const struct option long_opts[] = {
@@ -205,6 +221,11 @@ static const struct option long_opts[] = {
     {"default-registry", required_argument, NULL, OPT_DEFREG},
     {"registry-credentials", required_argument, NULL, OPT_REGCREDS},
     {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+    {"image-gc-high-threshold", required_argument, NULL, OPT_GC_HIGH},
+    {"image-gc-low-threshold", required_argument, NULL, OPT_GC_LOW},
+    {"image-gc-period", required_argument, NULL, OPT_GC_PERIOD},
+    {"max-layer-size", required_argument, NULL, OPT_MAX_LAYER},
+    {"max-image-pull-size", required_argument, NULL, OPT_MAX_PULL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -233,6 +254,11 @@ int node_config_parse(int argc, char **argv, node_config_t *cfg, char *errbuf, s
 	cfg->log_dir = xstrdup("/var/log/pods");
 	cfg->max_pods = 110;
 	cfg->crash_backoff_ms = 10000;
+	cfg->image_gc_high = 85;
+	cfg->image_gc_low = 80;
+	cfg->image_gc_period_ms = 5 * 60 * 1000;
+	cfg->max_layer_bytes = 10LL << 30;
+	cfg->max_pull_blob_bytes = 10LL << 30;
 
 	optind = 1;
 	opterr = 0;
@@ -295,6 +321,41 @@ int node_config_parse(int argc, char **argv, node_config_t *cfg, char *errbuf, s
 			cfg->insecure_registries[cfg->ninsecure] = NULL;
 			break;
 		}
+		case OPT_GC_HIGH:
+		case OPT_GC_LOW: {
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0 || v > 100) {
+				snprintf(errbuf, errlen,
+					 "--image-gc-%s-threshold: \"%s\" is not a "
+					 "percentage (0-100)",
+					 c == OPT_GC_HIGH ? "high" : "low", optarg);
+				return -1;
+			}
+			*(c == OPT_GC_HIGH ? &cfg->image_gc_high : &cfg->image_gc_low) = (int)v;
+			break;
+		}
+		case OPT_MAX_LAYER:
+		case OPT_MAX_PULL: {
+			int64_t *dst =
+			    c == OPT_MAX_LAYER ? &cfg->max_layer_bytes : &cfg->max_pull_blob_bytes;
+			if (api_quantity_parse_memory(optarg, dst) < 0 || *dst <= 0) {
+				snprintf(
+				    errbuf, errlen, "--%s: invalid size \"%s\" (e.g. 512Mi, 10Gi)",
+				    c == OPT_MAX_LAYER ? "max-layer-size" : "max-image-pull-size",
+				    optarg);
+				return -1;
+			}
+			break;
+		}
+		case OPT_GC_PERIOD:
+			if (node_parse_duration(optarg, &cfg->image_gc_period_ms) < 0 ||
+			    cfg->image_gc_period_ms <= 0) {
+				snprintf(errbuf, errlen,
+					 "--image-gc-period: invalid duration \"%s\"", optarg);
+				return -1;
+			}
+			break;
 		case OPT_REGCREDS:
 			set_str(&cfg->registry_credentials, optarg);
 			break;
@@ -414,6 +475,13 @@ int node_config_parse(int argc, char **argv, node_config_t *cfg, char *errbuf, s
 			free(*fields[i]);
 			*fields[i] = abs[i];
 		}
+	}
+	if (cfg->image_gc_low > cfg->image_gc_high) {
+		snprintf(errbuf, errlen,
+			 "--image-gc-low-threshold (%d) must not be above "
+			 "--image-gc-high-threshold (%d)",
+			 cfg->image_gc_low, cfg->image_gc_high);
+		return -1;
 	}
 	if (!cfg->shim_path)
 		cfg->shim_path = beside_self("nodelet-shim");

@@ -52,6 +52,12 @@ typedef struct node_config {
 	char *registry_credentials; /* Docker config.json-style auths file; NULL: none */
 	char **insecure_registries; /* NULL-terminated "host:port" list (plain HTTP) */
 	size_t ninsecure;
+	/* image garbage collection (node/images.c) */
+	int image_gc_high;	     /* percent; 100: never (default 85) */
+	int image_gc_low;	     /* percent (default 80) */
+	int64_t image_gc_period_ms; /* default 5m */
+	int64_t max_layer_bytes;    /* what one layer may unpack to (default 10Gi) */
+	int64_t max_pull_blob_bytes; /* largest blob a pull accepts (default 10Gi) */
 } node_config_t;
 
 /* Parses the command line into cfg (defaults filled in). Returns 0 to run,
@@ -157,6 +163,13 @@ struct node {
 	rt_ipam_t *ipam;
 	pthread_mutex_t ipam_lock;
 	pthread_mutex_t image_lock;
+	/* Pull+unpack+mount (start jobs) read-lock it; a collection write-locks it.
+	 * image_uses counts start jobs, so a collection whose in-use list predates
+	 * a start skips that round. */
+	pthread_rwlock_t image_gc_lock;
+	_Atomic uint64_t image_uses;
+	uv_timer_t image_gc_timer;
+	bool image_gc_running, image_gc_again;
 	uv_timer_t heartbeat;
 	uint32_t heartbeat_ms;
 	uint64_t hb_seq;
@@ -250,6 +263,7 @@ typedef struct node_ctr {
 	_Atomic bool pulling;
 	_Atomic int64_t pull_done, pull_total;
 	char pulled_msg[512]; /* "Successfully pulled image ..."; read after the job */
+	_Atomic bool pulled;  /* pulled_msg is written (the pod timer may show it) */
 } node_ctr_t;
 
 struct node_pod {
@@ -328,9 +342,18 @@ void node__cstate_set(node_cstate_t *s, api_cstate_kind_t kind, const char *reas
 int node_image_get(node_t *n, node_ctr_t *c, rt_image_t **img, const char **layout, char reason[32],
 		   rt_error_t *err);
 /* `nodelet images [list]` (the named images of <root>/images and --image-dir,
- * with sizes) and `nodelet images import FILE...` (OCI layout tars into
- * <root>/images). argv[0] is "images". Returns the exit code. */
+ * with sizes), `nodelet images import FILE...` (OCI layout tars into
+ * <root>/images) and `nodelet images prune` (removes every image of
+ * <root>/images no <root>/pods/<uid>/pod.json names). argv[0] is "images".
+ * Returns the exit code. */
 int node_images_main(int argc, char **argv);
+/* Image garbage collection (images.c): starts the --image-gc-period timer on
+ * n->loop; node_image_gc_kick queues one collection now (after a pod is
+ * removed), coalescing with one already running; node_image_gc_stop closes
+ * the timer (shutdown). Loop thread only. */
+void node_image_gc_start(node_t *n);
+void node_image_gc_kick(node_t *n);
+void node_image_gc_stop(node_t *n);
 /* The container's imagePullPolicy, or Kubernetes' default for its image:
  * Always for ":latest" (or no tag and no digest), IfNotPresent otherwise. */
 const char *node_image_pull_policy(const api_container_t *spec);

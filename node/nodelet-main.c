@@ -29,6 +29,7 @@ static void do_shutdown(node_t *n)
 	uv_close((uv_handle_t *)&n->sigint, closed_noop);
 	uv_close((uv_handle_t *)&n->sigterm, closed_noop);
 	uv_close((uv_handle_t *)&n->heartbeat, closed_noop);
+	node_image_gc_stop(n);
 	uv_close((uv_handle_t *)&shutdown_timer, closed_noop);
 	node_pods_close_all(n);
 	node_session_stop(n);
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 	n.request_shutdown = request_shutdown;
 	pthread_mutex_init(&n.ipam_lock, NULL);
 	pthread_mutex_init(&n.image_lock, NULL);
+	pthread_rwlock_init(&n.image_gc_lock, NULL);
 	if (prepare(&n) < 0) {
 		node_config_free(&cfg);
 		return 1;
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
 
 	node_pods_adopt(&n);
+	node_image_gc_start(&n);
 	if (node_session_start(&n) < 0) {
 		n.exit_code = 1;
 		do_shutdown(&n);

@@ -162,12 +162,17 @@ void node_job_start(node_job_t *j)
 	j->rc = -1;
 
 	const char *layout = NULL;
+	bool gc_locked = true;
+	/* the image garbage collector waits until the rootfs is mounted */
+	atomic_fetch_add(&n->image_uses, 1);
+	pthread_rwlock_rdlock(&n->image_gc_lock);
 	if (node_image_get(n, c, &img, &layout, j->image_reason, err) < 0) {
+		pthread_rwlock_unlock(&n->image_gc_lock);
 		j->image_error = true;
 		return;
 	}
 	pthread_mutex_lock(&n->image_lock);
-	int rc = rt_image_unpack(img, layout, n->layers_dir, err);
+	int rc = rt_image_unpack_limit(img, layout, n->layers_dir, n->cfg->max_layer_bytes, err);
 	pthread_mutex_unlock(&n->image_lock);
 	if (rc < 0) {
 		j->image_error = true;
@@ -182,7 +187,10 @@ void node_job_start(node_job_t *j)
 	}
 	if (node_mkdir_p(c->dir, 0700, err) < 0)
 		goto out;
-	if (rt_rootfs_mount(img, n->layers_dir, c->dir, err) < 0) {
+	int mrc = rt_rootfs_mount(img, n->layers_dir, c->dir, err);
+	pthread_rwlock_unlock(&n->image_gc_lock);
+	gc_locked = false;
+	if (mrc < 0) {
 		rt_error_wrap(err, "mounting the root filesystem");
 		goto out;
 	}
@@ -226,6 +234,8 @@ void node_job_start(node_job_t *j)
 		goto out;
 	j->rc = 0;
 out:
+	if (gc_locked)
+		pthread_rwlock_unlock(&n->image_gc_lock);
 	rt_image_free(img);
 }
 

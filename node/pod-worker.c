@@ -464,6 +464,7 @@ static void stop_done(node_pod_t *p, node_job_t *j)
 		pod_create(n, uid, gen, next);
 		free(next);
 	}
+	node_image_gc_kick(n); /* its images may be unused now */
 }
 
 static void job_done(uv_work_t *req, int status)
@@ -618,6 +619,15 @@ static void pod_tick(uv_timer_t *t)
 		node__ctr_check(c);
 		if (atomic_load(&c->pulling) && c->state.kind == API_CSTATE_WAITING)
 			ctr_show_pull(c);
+		else if (atomic_exchange(&c->pulled, false) && p->busy &&
+			 c->state.kind == API_CSTATE_WAITING &&
+			 (strcmp(c->state.reason, "Pulling") == 0 ||
+			  strcmp(c->state.reason, "ContainerCreating") == 0)) {
+			/* kubelet's Pulled event, while the rootfs is set up */
+			node__cstate_set(&c->state, API_CSTATE_WAITING, "ContainerCreating",
+					 c->pulled_msg);
+			p->dirty = true;
+		}
 		if (c->state.kind == API_CSTATE_WAITING &&
 		    strcmp(c->state.reason, "ErrImagePull") == 0 && c->due_mono > now &&
 		    now - c->fail_mono >= 500) {

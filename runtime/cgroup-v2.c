@@ -308,10 +308,17 @@ static int v2_set_extra(const rt__cgroup_driver_t *d, const char *path,
 	char dir[2048];
 	if (v2_dir(d, path, dir, sizeof(dir), err) < 0)
 		return -1;
-	if (x->ndevices)
-		return rt__error_plain(err, ENOTSUP,
-				       "linux.resources.devices: device rules on cgroup v2 (an "
-				       "eBPF device program) are not implemented yet");
+	if (x->ndevices) {
+		/* the container's rules, then the defaults (which win, as on v1) */
+		size_t n = x->ndevices + rt__ndev_defaults;
+		rt__dev_rule_t *all = rt__xmalloc(n * sizeof(*all));
+		memcpy(all, x->devices, x->ndevices * sizeof(*all));
+		memcpy(all + x->ndevices, rt__dev_defaults, rt__ndev_defaults * sizeof(*all));
+		int rc = rt__ebpf_dev_attach(dir, all, n, err);
+		free(all);
+		if (rc < 0)
+			return rt_error_wrap(err, "linux.resources.devices");
+	}
 	if (x->memory_reservation > 0 &&
 	    v2_write(dir, "memory.low", err, "%lld", (long long)x->memory_reservation) < 0)
 		return rt_error_wrap(err, "linux.resources.memory.reservation");

@@ -2,6 +2,7 @@
  * (cgroup limits, device rules, cpuset, blockIO), linux.devices, id mappings,
  * linux.seccomp, and hooks. Errors name the field, as in config.c. */
 #include <limits.h>
+#include <seccomp.h>
 
 #include "runtime/config-internal.h"
 
@@ -174,7 +175,30 @@ int rt__cfg_parse_seccomp(json_t *l, rt_config_t *c, rt_error_t *err)
 		snprintf(m, sizeof(m), "unknown action `%.64s`", def);
 		return bad(err, "linux.seccomp.defaultAction", m);
 	}
+	if (sc->default_action == SCMP_ACT_NOTIFY)
+		return bad(err, "linux.seccomp.defaultAction",
+			   "SCMP_ACT_NOTIFY cannot be the default action");
 	json_t *a;
+	if (get_arr(s, "flags", F, &a, err) < 0 ||
+	    get_str(s, "listenerPath", F, &sc->listener_path, err) < 0 ||
+	    get_str(s, "listenerMetadata", F, &sc->listener_metadata, err) < 0)
+		return -1;
+	for (size_t i = 0; a && i < json_array_size(a); i++) {
+		const char *fl = json_string_value(json_array_get(a, i));
+		if (fl && strcmp(fl, "SECCOMP_FILTER_FLAG_LOG") == 0)
+			sc->flag_log = true;
+		else if (fl && strcmp(fl, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+			sc->flag_spec_allow = true;
+		else if (fl && strcmp(fl, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+			sc->flag_tsync = true;
+		else
+			return bad(
+			    err, idx("linux.seccomp.flags", i).s,
+			    "expected SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW "
+			    "or SECCOMP_FILTER_FLAG_TSYNC");
+	}
+	if (sc->listener_path && sc->listener_path[0] != '/')
+		return bad(err, "linux.seccomp.listenerPath", "expected an absolute path");
 	if (get_arr(s, "architectures", F, &a, err) < 0)
 		return -1;
 	sc->arches = rt__xmalloc((json_array_size(a) + 1) * sizeof(uint32_t));
@@ -209,6 +233,12 @@ int rt__cfg_parse_seccomp(json_t *l, rt_config_t *c, rt_error_t *err)
 			char m[128];
 			snprintf(m, sizeof(m), "unknown action `%.64s`", act);
 			return bad(err, fld(f.s, "action").s, m);
+		}
+		if (r->action == SCMP_ACT_NOTIFY) {
+			if (sc->listener_path == NULL)
+				return bad(err, fld(f.s, "action").s,
+					   "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+			sc->has_notify = true;
 		}
 		json_t *args;
 		if (get_arr(rj, "args", f.s, &args, err) < 0)

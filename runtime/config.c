@@ -594,6 +594,8 @@ void rt_config_free(rt_config_t *c)
 		}
 		free(c->seccomp->rules);
 		free(c->seccomp->arches);
+		free(c->seccomp->listener_path);
+		free(c->seccomp->listener_metadata);
 		free(c->seccomp);
 	}
 	if (c->annotations)

@@ -321,10 +321,29 @@ void rt__container_init(const rt__init_args_t *a)
 	char *state = NULL;
 	const unsigned early = (1U << RT_HOOK_PRESTART) | (1U << RT_HOOK_CREATE_RUNTIME) |
 			       (1U << RT_HOOK_CREATE_CONTAINER) | (1U << RT_HOOK_START_CONTAINER);
-	if (rt__hooks_mask(cfg) & early) {
+	/* SCMP_ACT_NOTIFY: the listener gets the state with the notify fd, so
+	 * the state is asked for too; its socket is reached by the host's path,
+	 * before pivot_root, and used once the filter is loaded. */
+	const bool notify = cfg->seccomp && cfg->seccomp->has_notify;
+	if ((rt__hooks_mask(cfg) & early) || notify) {
 		state = hook_handshake(a, &err);
 		if (state == NULL || rt__hooks_run(cfg, RT_HOOK_CREATE_CONTAINER, state, &err) < 0)
 			fail(a, &err);
+	}
+	if (notify) {
+		json_t *sj = json_loads(state, 0, NULL);
+		pid_t host_pid = (pid_t)json_integer_value(json_object_get(sj, "pid"));
+		json_decref(sj);
+		char *msg = rt__seccomp_listener_message(cfg->seccomp, state, host_pid);
+		int sock = msg ? rt__seccomp_connect(cfg->seccomp, &err) : -1;
+		if (msg == NULL)
+			rt__error_plain(&err, EINVAL,
+					"encoding the state for the seccomp listener");
+		if (sock < 0) {
+			free(msg);
+			fail(a, &err);
+		}
+		rt__seccomp_set_listener(sock, msg);
 	}
 	if (rt__pivot_root(a->rootfs, &err) < 0 || rt__mount_finish(cfg, &err) < 0)
 		fail(a, &err);

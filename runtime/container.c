@@ -65,23 +65,17 @@ static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt
 		return rt__error_plain(err, EINVAL,
 				       "linux.namespaces: a new mount namespace is required");
 	const rt_namespace_t *user = rt__config_ns(cfg, CLONE_NEWUSER);
-	if (user && user->path)
-		return rt__error_plain(err, ENOTSUP,
-				       "linux.namespaces: joining a user namespace by path is not "
-				       "implemented yet");
-	if (user && (cfg->nuid_maps == 0 || cfg->ngid_maps == 0))
+	if (user && user->path && (cfg->nuid_maps || cfg->ngid_maps))
+		return rt__error_plain(err, EINVAL,
+				       "linux.uidMappings: given with a user namespace joined by "
+				       "path (its mappings are set already)");
+	if (user && !user->path && (cfg->nuid_maps == 0 || cfg->ngid_maps == 0))
 		return rt__error_plain(err, EINVAL,
 				       "linux.uidMappings, linux.gidMappings: required with a new "
 				       "user namespace");
 	if (!user && (cfg->nuid_maps || cfg->ngid_maps))
 		return rt__error_plain(err, EINVAL,
 				       "linux.uidMappings: given without a user namespace");
-	for (size_t i = 0; user && i < cfg->nnamespaces; i++)
-		if (cfg->namespaces[i].path)
-			return rt__error_plain(
-			    err, ENOTSUP,
-			    "linux.namespaces: joining namespaces by path from a "
-			    "new user namespace is not implemented yet");
 	const rt_namespace_t *timens = rt__config_ns(cfg, RT_CLONE_NEWTIME);
 	if (cfg->has_time_offsets && (timens == NULL || timens->path))
 		return rt__error_plain(err, EINVAL,
@@ -234,6 +228,113 @@ static pid_t clone_init(int flags, const rt_namespace_t *pidns, rt_error_t *err)
 	return pid;
 }
 
+/* What the helper of clone_via_helper reports: the init's pid, or why not. */
+typedef struct helper_msg {
+	pid_t pid;
+	int errnum;
+	char msg[sizeof(((rt_error_t *)0)->msg)];
+} helper_msg_t;
+
+/* With a user namespace joined by path, or a new one beside namespaces
+ * joined by path, the namespaces must be entered in order, as runc's nsexec
+ * does: the user namespace joined first (so the new namespaces belong to
+ * it), the others joined by path before a new user namespace is made (the
+ * host's root may join them, the new namespace's may not). The runtime may
+ * be multithreaded, and setns into a user namespace needs a single thread:
+ * a forked helper joins them all, clones the init with CLONE_PARENT (so it
+ * is the runtime's child) and reports its pid. *a gets its ns_fds cleared
+ * (the init inherits them joined). */
+static pid_t clone_via_helper(int flags, const rt_config_t *cfg, rt__init_args_t *a,
+			      const int *keep_close, size_t nkeep, rt_error_t *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return rt_error_set(err, errno, "creating the helper pipe");
+	pid_t helper = fork();
+	if (helper < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return rt_error_set(err, e, "forking the namespace helper");
+	}
+	if (helper == 0) {
+		close(p[0]);
+		helper_msg_t m = {.pid = -1};
+		rt_error_t e = {0};
+		const rt_namespace_t *user = rt__config_ns(cfg, CLONE_NEWUSER);
+		const rt_namespace_t *pidns = rt__config_ns(cfg, CLONE_NEWPID);
+		int ufd = -1, pfd = -1;
+		if (user && user->path &&
+		    ((ufd = open(user->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		     setns(ufd, CLONE_NEWUSER) < 0)) {
+			rt_error_set(&e, errno, "joining user namespace `%s`", user->path);
+			goto report;
+		}
+		for (int i = 0; i < 8 && a->ns_fds[i] >= 0; i++)
+			if (setns(a->ns_fds[i], a->ns_types[i]) < 0) {
+				const rt_namespace_t *ns = rt__config_ns(cfg, a->ns_types[i]);
+				rt_error_set(&e, errno, "joining namespace `%s`",
+					     ns && ns->path ? ns->path : "?");
+				goto report;
+			}
+		if (pidns && pidns->path &&
+		    ((pfd = open(pidns->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		     setns(pfd, CLONE_NEWPID) < 0)) {
+			rt_error_set(&e, errno, "joining pid namespace `%s`", pidns->path);
+			goto report;
+		}
+		for (int i = 0; i < 8; i++)
+			a->ns_fds[i] = -1;
+		m.pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | CLONE_PARENT | SIGCHLD,
+				       NULL, NULL, NULL, 0);
+		if (m.pid == 0) {
+			close(p[1]);
+			for (size_t i = 0; i < nkeep; i++)
+				if (keep_close[i] >= 0)
+					close(keep_close[i]);
+			rt__container_init(a);
+		}
+		if (m.pid < 0)
+			rt_error_set(&e, errno, "cloning the container init");
+	report:
+		m.errnum = e.errnum;
+		memcpy(m.msg, e.msg, sizeof(m.msg));
+		(void)!write(p[1], &m, sizeof(m));
+		_exit(0);
+	}
+	close(p[1]);
+	helper_msg_t m = {.pid = -1};
+	size_t got = read_full(p[0], &m, sizeof(m));
+	close(p[0]);
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (got != sizeof(m))
+		return rt__error_plain(err, EIO,
+				       "the namespace helper died before cloning the init");
+	if (m.pid < 0)
+		return rt__error_plain(err, m.errnum, "%s", m.msg);
+	return m.pid;
+}
+
+/* The host uid (or gid) that id 0 of pid's user namespace maps to; dflt
+ * when nothing maps it. */
+static uint32_t ns_root(pid_t pid, bool gid, uint32_t dflt)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, gid ? "gid_map" : "uid_map");
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return dflt;
+	unsigned long in, out, len;
+	while (fscanf(f, "%lu %lu %lu", &in, &out, &len) == 3)
+		if (in == 0 && len > 0) {
+			dflt = (uint32_t)out;
+			break;
+		}
+	fclose(f);
+	return dflt;
+}
+
 int rt_container_create(const char *state_root, const char *id, const char *bundle,
 			const rt_create_opts_t *opts, pid_t *pid_out, rt_error_t *err)
 {
@@ -284,9 +385,12 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 		rt_error_set(err, errno, "creating `%s`", fifo);
 		goto out;
 	}
-	const bool userns = rt__config_ns(cfg, CLONE_NEWUSER) != NULL;
-	if (userns && chown(fifo, host_root(cfg->uid_maps, cfg->nuid_maps, 0),
-			    host_root(cfg->gid_maps, cfg->ngid_maps, 0)) < 0) {
+	const rt_namespace_t *userns_cfg = rt__config_ns(cfg, CLONE_NEWUSER);
+	const bool userns = userns_cfg != NULL;
+	const bool join_user = userns && userns_cfg->path != NULL;
+	if (userns && !join_user &&
+	    chown(fifo, host_root(cfg->uid_maps, cfg->nuid_maps, 0),
+		  host_root(cfg->gid_maps, cfg->ngid_maps, 0)) < 0) {
 		rt_error_set(err, errno, "handing `%s` to the container's root", fifo);
 		goto out;
 	}
@@ -326,8 +430,10 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	flags |= CLONE_NEWNS;
 	/* With CLONE_NEWUSER in the same clone, the new user namespace owns the
 	 * others. */
-	if (userns)
+	if (userns && !join_user)
 		flags |= CLONE_NEWUSER;
+	const bool any_path = (pidns && pidns->path) || nns > 0;
+	const bool use_helper = join_user || (userns && any_path);
 
 	/* A socket pair, not a pipe: the init may ask the runtime to run hooks
 	 * and wait for the answer. */
@@ -362,7 +468,12 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	memcpy(args.ns_fds, nsfd, sizeof(nsfd));
 	memcpy(args.ns_types, nstype, sizeof(nstype));
 
-	pid = clone_init(flags, pidns, err);
+	if (use_helper) {
+		int keep[2] = {lock, sync[0]};
+		pid = clone_via_helper(flags, cfg, &args, keep, 2, err);
+	} else {
+		pid = clone_init(flags, pidns, err);
+	}
 	if (pid < 0)
 		goto out;
 	if (pid == 0) {
@@ -375,8 +486,12 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	}
 	close(sync[1]);
 	sync[1] = -1;
-	if (userns && write_idmaps(pid, cfg, err) < 0)
+	if (userns && !join_user && write_idmaps(pid, cfg, err) < 0)
 		goto kill_out;
+	/* The joined namespace's root gets exec.fifo (best effort: 0622 lets
+	 * any user write it). */
+	if (join_user)
+		(void)!chown(fifo, ns_root(pid, false, 0), ns_root(pid, true, 0));
 	/* The cgroup is made while the init builds the container's mounts (it
 	 * waits for 'C' only before it needs the cgroup): the two overlap. */
 	made_cgroup = true;

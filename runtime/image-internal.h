@@ -60,7 +60,11 @@ int rt__creds_lookup(const char *file, const char *registry, char **basic, rt_er
 
 /* A client for one repository of one registry. Not thread-safe; one per pull. */
 typedef struct rt__registry rt__registry_t;
-rt__registry_t *rt__registry_new(const char *registry, const char *repository, bool plain_http,
+/* insecure: HTTPS without certificate verification, falling back to plain
+ * HTTP when HTTPS fails before the registry first answered (Docker's
+ * --insecure-registry); otherwise HTTPS verified against ca_file or the
+ * system's CAs. */
+rt__registry_t *rt__registry_new(const char *registry, const char *repository, bool insecure,
 				 const char *ca_file, const char *basic);
 void rt__registry_free(rt__registry_t *r);
 /* GETs manifests/<ref> (tag or digest) accepting OCI index/manifest and Docker
@@ -81,7 +85,8 @@ int rt__registry_get_blob(rt__registry_t *r, const char *digest, rt__sink_fn sin
 int rt__store_init(const char *store, rt_error_t *err);
 
 /* Points name at the manifest (or index) digest in store/index.json: entries
- * already annotated with name are replaced. Under flock(store/index.lock);
+ * already annotated with name are replaced. The entry is annotated with
+ * RT_IMAGE_ADDED_ANNOTATION (now), which marks it as the garbage collector's. Under flock(store/index.lock);
  * written to a temporary file and renamed. */
 int rt__index_update(const char *store, const char *name, const char *mt, const char *digest,
 		     int64_t size, rt_error_t *err);

@@ -429,9 +429,12 @@ int rt__index_update(const char *store, const char *name, const char *mt, const 
 		if (n != NULL && strcmp(n, name) == 0)
 			json_array_remove(mans, i);
 	}
-	json_array_append_new(mans, json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", mt, "digest",
-					      digest, "size", (json_int_t)size, "annotations",
-					      REF_NAME_ANNOTATION, name));
+	char added[32];
+	snprintf(added, sizeof(added), "%lld", (long long)time(NULL));
+	json_array_append_new(mans, json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType", mt,
+					      "digest", digest, "size", (json_int_t)size,
+					      "annotations", REF_NAME_ANNOTATION, name,
+					      RT_IMAGE_ADDED_ANNOTATION, added));
 	if (json_dump_file(index, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
 		rt_error_set(err, errno ? errno : EIO, "writing `%s`", tmp);
 		unlink(tmp);

@@ -159,6 +159,11 @@ typedef struct rt_seccomp {
 	size_t narches;
 	rt_seccomp_rule_t *rules;
 	size_t nrules;
+	/* linux.seccomp.flags: SECCOMP_FILTER_FLAG_LOG, _SPEC_ALLOW, _TSYNC */
+	bool flag_log, flag_spec_allow, flag_tsync;
+	bool has_notify;	 /* a rule's action is SCMP_ACT_NOTIFY */
+	char *listener_path;	 /* linux.seccomp.listenerPath, or NULL */
+	char *listener_metadata; /* linux.seccomp.listenerMetadata, or NULL */
 } rt_seccomp_t;
 
 enum {
@@ -198,6 +203,22 @@ static inline bool rt__cgroup_extra_any(const rt__cgroup_extra_t *x)
  * needs beyond the usual ones (cpuset, devices, blkio on v1) are created for
  * path too, and entered and removed with it from then on (cgroup.c). */
 int rt__cgroup_set_extra(const char *path, const rt__cgroup_extra_t *x, rt_error_t *err);
+
+/* ---- cgroup v2 device programs (ebpf.c) ---- */
+struct bpf_insn;
+/* The default device rules every container gets after its own (the default
+ * nodes, ptys, mknod of anything). */
+extern const rt__dev_rule_t rt__dev_defaults[];
+extern const size_t rt__ndev_defaults;
+/* Compiles rules (in order, the last match wins, no match denies) into a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program; *out (caller frees) gets the
+ * instructions, the count is returned. */
+size_t rt__ebpf_dev_program(const rt__dev_rule_t *rules, size_t nrules, struct bpf_insn **out);
+/* Loads the program for rules and attaches it (BPF_F_ALLOW_MULTI) to the
+ * cgroup2 directory cgroup_dir; the attachment lives as long as the cgroup.
+ * Errors carry the verifier's log. */
+int rt__ebpf_dev_attach(const char *cgroup_dir, const rt__dev_rule_t *rules, size_t nrules,
+			rt_error_t *err);
 
 /* A device node of linux.devices. */
 typedef struct rt__device {
@@ -304,6 +325,18 @@ int rt__caps_apply(const rt_config_t *cfg, rt_error_t *err);
 int rt__seccomp_load(const rt_seccomp_t *sc, rt_error_t *err);
 int rt__seccomp_prepare(const rt_seccomp_t *sc, void **ctx, rt_error_t *err);
 int rt__seccomp_apply(void *ctx, rt_error_t *err);
+/* SCMP_ACT_NOTIFY: sets, for this process, the socket connected to
+ * linux.seccomp.listenerPath (rt__seccomp_connect) and the message to send
+ * with the notify fd; rt__seccomp_apply then sends both (SCM_RIGHTS) after
+ * loading, and closes the socket. Without it, rt__seccomp_prepare refuses a
+ * profile that notifies. Takes msg (freed by apply). */
+void rt__seccomp_set_listener(int sock, char *msg);
+/* Connects to sc->listener_path; a close-on-exec socket or -1 with err. */
+int rt__seccomp_connect(const rt_seccomp_t *sc, rt_error_t *err);
+/* The message the listener gets (runc's ContainerProcessState): ociVersion,
+ * fds ["seccompFd"], pid, metadata, state (the state JSON text given).
+ * NULL on a state that does not parse. Caller frees. */
+char *rt__seccomp_listener_message(const rt_seccomp_t *sc, const char *state, pid_t pid);
 /* Action/arch/operator names to libseccomp values; -1 when unknown. */
 int rt__seccomp_action(const char *name, int errno_ret, uint32_t *out);
 int rt__seccomp_arch(const char *name, uint32_t *out);

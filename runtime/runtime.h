@@ -245,6 +245,11 @@ void rt_image_free(rt_image_t *img);
  * device nodes refused), atomically (unpacked to a temporary name, renamed). */
 int rt_image_unpack(const rt_image_t *img, const char *layout_dir, const char *layers_dir,
                     rt_error_t *err);
+/* rt_image_unpack with a bound on what one layer may unpack to (the sum of its
+ * entries' sizes); max_layer_bytes <= 0: 10 GiB. Over it, the layer fails with
+ * EFBIG and a message naming the limit, and its directory is not kept. */
+int rt_image_unpack_limit(const rt_image_t *img, const char *layout_dir, const char *layers_dir,
+			  int64_t max_layer_bytes, rt_error_t *err);
 
 /* Mounts overlayfs for a container at dir/rootfs, with dir/upper and dir/work,
  * the image layers (from layers_dir) as lowerdir. Idempotent. */
@@ -289,8 +294,9 @@ typedef struct rt_pull_opts {
 	const char *store_dir;         /* content store: an OCI image layout, created if missing */
 	const char *default_registry;  /* NULL: RT_DEFAULT_REGISTRY */
 	const char *credentials_file;  /* Docker config.json-style {"auths": {...}}; NULL: none */
-	const char *const *insecure_registries; /* NULL-terminated "host[:port]" list spoken to
-						 * over plain HTTP; NULL: none */
+	const char *const *insecure_registries; /* NULL-terminated "host[:port]" list: HTTPS
+						 * without certificate checks, then plain
+						 * HTTP (Docker's way); NULL: none */
 	const char *ca_file;           /* extra CA bundle for HTTPS; NULL: the system's */
 	int64_t max_blob_bytes;        /* largest blob accepted; 0: 10 GiB */
 	rt_pull_progress_fn progress;  /* may be NULL */
@@ -339,5 +345,55 @@ void rt_image_list_free(rt_image_info_t *v, size_t n);
  * array too) says what was imported. */
 int rt_image_import(const rt_pull_opts_t *opts, const char *tar, char ***names, size_t *nnames,
 		    rt_error_t *err);
+
+/* ---- image garbage collection (image-gc.c) ---------------------------------- */
+
+/* Index annotation holding an image's last use, seconds since the epoch. */
+#define RT_IMAGE_LAST_USED_ANNOTATION "io.nodelet.image.last-used"
+/* Index annotation a pull or an import puts on the entries it adds (seconds
+ * since the epoch): only such entries are ever garbage-collected, so images an
+ * operator placed in the layout by other means stay. */
+#define RT_IMAGE_ADDED_ANNOTATION "io.nodelet.image.added"
+
+typedef struct rt_image_gc_opts {
+	const char *store_dir;  /* the content store (pulled images) collected */
+	const char *layers_dir; /* unpacked layers (<hex> directories); NULL: none */
+	const char *const *keep_layouts; /* NULL-terminated other OCI layouts (--image-dir)
+					  * whose layers are never removed; may be NULL */
+	const char *const *in_use; /* NULL-terminated image references pods use (any form,
+				    * canonicalised with default_registry); may be NULL */
+	const char *default_registry;
+	int high_pct, low_pct; /* collect at >= high_pct% used, down to low_pct%; high >= 100:
+				* never */
+	bool all;	       /* remove every unused image, whatever the usage (prune) */
+	/* Usage of the filesystem holding path; NULL: statvfs (total - available). */
+	int (*usage)(void *arg, const char *path, uint64_t *used, uint64_t *total);
+	void *usage_arg;
+	int64_t now; /* seconds since the epoch; 0: time(NULL) */
+} rt_image_gc_opts_t;
+
+typedef struct rt_image_gc_result {
+	uint64_t used, total; /* the filesystem before (0 for a prune) */
+	int64_t freed;	      /* bytes of blobs and unpacked layers removed */
+	char **removed;	      /* NULL-terminated names removed, each malloc'd; may be NULL */
+	size_t nremoved;
+} rt_image_gc_result_t;
+
+/* Collects images of o->store_dir the way kubelet does: when usage is at or
+ * above high_pct (or always with o->all), images not in o->in_use (and added
+ * by a pull or an import: RT_IMAGE_ADDED_ANNOTATION) are removed,
+ * least recently used first, until the bytes freed bring usage to low_pct
+ * (with o->all: every unused one). An image's index entry goes first, then the
+ * blobs only it reaches and their unpacked layer directories, unless a
+ * remaining image or a keep_layouts image uses them. Images in use get their
+ * last-used time refreshed. Blocks (filesystem work under flock(index.lock)):
+ * run it on a thread pool, and not while this process pulls or unpacks.
+ * res (free with rt_image_gc_result_clear) says what went; filled even on -1
+ * for what was removed before the error. */
+int rt_image_gc(const rt_image_gc_opts_t *o, rt_image_gc_result_t *res, rt_error_t *err);
+void rt_image_gc_result_clear(rt_image_gc_result_t *res);
+/* Sets name's last-used time in store/index.json to now. -1 with ENOENT when the
+ * store has no such name. */
+int rt_image_touch(const char *store, const char *name, rt_error_t *err);
 
 #endif

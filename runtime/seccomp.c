@@ -3,8 +3,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "runtime/rt-internal.h"
+
+/* The listener of SCMP_ACT_NOTIFY set for this process (the container's
+ * init, single-threaded): see rt__seccomp_set_listener. */
+static int listener_sock = -1;
+static char *listener_msg;
 
 int rt__seccomp_action(const char *name, int errno_ret, uint32_t *out)
 {
@@ -22,6 +29,8 @@ int rt__seccomp_action(const char *name, int errno_ret, uint32_t *out)
 		*out = SCMP_ACT_TRACE((uint32_t)errno_ret);
 	else if (strcmp(name, "SCMP_ACT_LOG") == 0)
 		*out = SCMP_ACT_LOG;
+	else if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
+		*out = SCMP_ACT_NOTIFY;
 	else
 		return -1;
 	return 0;
@@ -93,10 +102,30 @@ int rt__seccomp_prepare(const rt_seccomp_t *sc, void **out, rt_error_t *err)
 	*out = NULL;
 	if (sc == NULL)
 		return 0;
+	if (sc->has_notify && listener_sock < 0)
+		return rt__error_plain(err, ENOTSUP,
+				       "linux.seccomp: SCMP_ACT_NOTIFY for a process started by "
+				       "`exec` is not implemented yet (no listener connected)");
 	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
 	if (ctx == NULL)
 		return rt_error_set(err, EINVAL, "initialising seccomp");
 	int rc = 0;
+	static const struct {
+		enum scmp_filter_attr attr;
+		const char *flag;
+	} attrs[] = {{SCMP_FLTATR_CTL_LOG, "SECCOMP_FILTER_FLAG_LOG"},
+		     {SCMP_FLTATR_CTL_SSB, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"},
+		     {SCMP_FLTATR_CTL_TSYNC, "SECCOMP_FILTER_FLAG_TSYNC"}};
+	const bool on[3] = {sc->flag_log, sc->flag_spec_allow, sc->flag_tsync};
+	for (size_t i = 0; i < 3; i++) {
+		if (!on[i])
+			continue;
+		rc = seccomp_attr_set(ctx, attrs[i].attr, 1);
+		if (rc < 0) {
+			rt_error_set(err, -rc, "linux.seccomp.flags: setting %s", attrs[i].flag);
+			goto fail;
+		}
+	}
 	/* The native architecture is in a new filter already; add the others. */
 	for (size_t i = 0; i < sc->narches; i++) {
 		rc = seccomp_arch_add(ctx, sc->arches[i]);
@@ -132,15 +161,107 @@ fail:
 	return -1;
 }
 
+/* Sends msg with fd (SCM_RIGHTS) on sock. */
+static int send_fd(int sock, int fd, const char *msg, rt_error_t *err)
+{
+	struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t w;
+	do
+		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return rt_error_set(err, errno, "sending the seccomp notify fd to the listener");
+	if ((size_t)w < iov.iov_len)
+		return rt__error_plain(
+		    err, EIO, "sending the seccomp notify fd to the listener: short write");
+	return 0;
+}
+
 int rt__seccomp_apply(void *ctx, rt_error_t *err)
 {
 	if (ctx == NULL)
 		return 0;
 	int rc = seccomp_load(ctx);
+	int nfd = -1;
+	if (rc == 0 && listener_sock >= 0)
+		nfd = seccomp_notify_fd(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)
 		return rt_error_set(err, -rc, "loading the seccomp filter");
+	if (listener_sock >= 0) {
+		if (nfd >= 0)
+			rc = send_fd(listener_sock, nfd, listener_msg ? listener_msg : "{}", err);
+		close(listener_sock);
+		listener_sock = -1;
+		free(listener_msg);
+		listener_msg = NULL;
+		if (nfd >= 0)
+			close(nfd);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
+}
+
+void rt__seccomp_set_listener(int sock, char *msg)
+{
+	if (listener_sock >= 0)
+		close(listener_sock);
+	free(listener_msg);
+	listener_sock = sock;
+	listener_msg = msg;
+}
+
+int rt__seccomp_connect(const rt_seccomp_t *sc, rt_error_t *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (sc->listener_path == NULL || strlen(sc->listener_path) >= sizeof(sa.sun_path))
+		return rt__error_plain(err, ENAMETOOLONG,
+				       "linux.seccomp.listenerPath: missing or too long");
+	memcpy(sa.sun_path, sc->listener_path, strlen(sc->listener_path) + 1);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return rt_error_set(err, errno, "creating a socket for the seccomp listener");
+	int rc;
+	do
+		rc = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
+		int e = errno;
+		close(s);
+		return rt_error_set(err, e, "connecting to linux.seccomp.listenerPath `%s`",
+				    sc->listener_path);
+	}
+	return s;
+}
+
+char *rt__seccomp_listener_message(const rt_seccomp_t *sc, const char *state, pid_t pid)
+{
+	json_t *st = json_loads(state, 0, NULL);
+	if (st == NULL)
+		return NULL;
+	json_t *m = json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "1.0.2", "fds",
+			      "seccompFd", "pid", (json_int_t)pid, "metadata",
+			      sc->listener_metadata ? sc->listener_metadata : "", "state", st);
+	if (m == NULL)
+		return NULL;
+	char *s = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	return s;
 }
 
 int rt__seccomp_load(const rt_seccomp_t *sc, rt_error_t *err)

@@ -300,7 +300,9 @@ static int extract(struct unpack_job *job, struct blob_reader *rd)
 			continue;
 		total += archive_entry_size(e) > 0 ? archive_entry_size(e) : 0;
 		if (total > job->max_bytes) {
-			rt_error_set(err, EFBIG, "unpacked size over the %lld byte limit",
+			rt_error_set(err, EFBIG,
+				     "unpacked size over the %lld byte limit (the maximum layer "
+				     "size)",
 				     (long long)job->max_bytes);
 			goto out;
 		}
@@ -393,6 +395,15 @@ int rt__unpack_layer(const char *blob, const char *digest, const char *dest, int
 int rt_image_unpack(const rt_image_t *img, const char *layout_dir, const char *layers_dir,
 		    rt_error_t *err)
 {
+	return rt_image_unpack_limit(img, layout_dir, layers_dir, 0, err);
+}
+
+/* rt_image_unpack with a per-layer limit; see runtime.h. */
+int rt_image_unpack_limit(const rt_image_t *img, const char *layout_dir, const char *layers_dir,
+			  int64_t max_layer_bytes, rt_error_t *err)
+{
+	if (max_layer_bytes <= 0)
+		max_layer_bytes = RT_LAYER_MAX_BYTES;
 	if (mkdir(layers_dir, 0755) < 0 && errno != EEXIST)
 		return rt_error_set(err, errno, "creating layers directory `%s`", layers_dir);
 	for (size_t i = 0; i < img->nlayers; i++) {
@@ -411,7 +422,7 @@ int rt_image_unpack(const rt_image_t *img, const char *layout_dir, const char *l
 			return rt_error_set(err, errno, "creating `%s`", tmp);
 		chmod(tmp, 0755);
 		char *blob = rt__blob_path(layout_dir, digest);
-		int r = rt__unpack_layer(blob, digest, tmp, RT_LAYER_MAX_BYTES, err);
+		int r = rt__unpack_layer(blob, digest, tmp, max_layer_bytes, err);
 		free(blob);
 		if (r == 0 && rename(tmp, final) < 0) {
 			if (errno != EEXIST && errno != ENOTEMPTY)

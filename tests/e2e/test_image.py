@@ -279,3 +279,50 @@ def test_nodelet_images_import_refuses_hostile_archives(layout, workdir):
         tar.addfile(ti, io.BytesIO(data))
     r = run(NODELET, "images", "import", t, "--root", workdir / "hroot-noname", check=False)
     assert r.returncode == 1 and "names no image" in r.stderr
+
+
+def test_nodelet_images_prune(layout, workdir):
+    """`nodelet images prune` removes every image of <root>/images that no
+    <root>/pods/*/pod.json names; blobs another image still uses stay."""
+    if not NODELET.exists():
+        pytest.skip("build/bin/nodelet not built")
+    root = workdir / ("proot-" + secrets.token_hex(3))
+    empty = workdir / ("pempty-" + secrets.token_hex(3))
+    empty.mkdir()
+    tarball = workdir / ("pbb-" + secrets.token_hex(3) + ".tar")
+    run("tar", "-C", layout, "-cf", tarball, ".")
+    run(NODELET, "images", "import", tarball, "--root", root, "--default-registry",
+        "registry.local:5000")
+    arch = workdir / ("pbb-" + secrets.token_hex(3) + ".tar")
+    run("skopeo", "copy", "-q", f"oci:{layout}:busybox:latest", f"oci-archive:{arch}:app:2")
+    run(NODELET, "images", "import", arch, "--root", root)
+    bb = "registry.local:5000/library/busybox:latest"
+    assert set(images_list(root, empty)) == {(bb, "store"), ("docker.io/library/app:2", "store")}
+    blobs = sorted(p.name for p in (root / "images/blobs/sha256").iterdir())
+
+    pod = root / "pods" / "uid-1"
+    pod.mkdir(parents=True)
+    (pod / "pod.json").write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "default", "uid": "uid-1"},
+        "spec": {"containers": [{"name": "main", "image": bb}]}}))
+    r = run(NODELET, "images", "prune", "--root", root, "--image-dir", empty)
+    assert "removed docker.io/library/app:2" in r.stdout, r.stdout
+    assert set(images_list(root, empty)) == {(bb, "store")}
+    # the same content under two names: every blob is still the used image's
+    assert sorted(p.name for p in (root / "images/blobs/sha256").iterdir()) == blobs
+
+    # a pod directory it cannot read: nothing is removed
+    bad = root / "pods" / "uid-2"
+    bad.mkdir()
+    (bad / "pod.json").write_text("{not json")
+    (pod / "pod.json").unlink()
+    r = run(NODELET, "images", "prune", "--root", root, "--image-dir", empty, check=False)
+    assert r.returncode == 1 and "uid-2" in r.stderr, r.stderr
+    assert set(images_list(root, empty)) == {(bb, "store")}
+
+    shutil.rmtree(root / "pods")
+    r = run(NODELET, "images", "prune", "--root", root, "--image-dir", empty)
+    assert f"removed {bb}" in r.stdout
+    assert images_list(root, empty) == {}
+    assert list((root / "images/blobs/sha256").iterdir()) == []

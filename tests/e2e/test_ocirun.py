@@ -838,3 +838,199 @@ def test_run_with_terminal_holds_the_pty(bundle):
     r = bundle.ocirun("run", "-d", "-b", bundle.dir, bundle.new_id())
     assert r.returncode == 1 and "--console-socket" in r.stderr
     assert not list(Path("/tmp").glob("ocirun-console-*"))
+
+
+def _userns_holder():
+    """A process in a new user namespace mapping 0..65535 to host 100000..:
+    the namespace a container joins by path."""
+    holder = subprocess.Popen(["unshare", "-U", "sleep", "100"])
+    wait_for(lambda: Path(f"/proc/{holder.pid}/comm").read_text().strip() == "sleep"
+             and os.readlink(f"/proc/{holder.pid}/ns/user") != os.readlink("/proc/self/ns/user"),
+             5, "the user namespace holder")
+    Path(f"/proc/{holder.pid}/uid_map").write_text("0 100000 65536\n")
+    Path(f"/proc/{holder.pid}/gid_map").write_text("0 100000 65536\n")
+    return holder
+
+
+def test_join_user_namespace_by_path(bundle):
+    """linux.namespaces {type: user, path}: the container's process is in that
+    user namespace (root there, host uid 100000), and its new namespaces
+    belong to it (sethostname works); exec joins it too."""
+    holder = _userns_holder()
+    try:
+        userns = f"/proc/{holder.pid}/ns/user"
+        bundle.config["linux"]["namespaces"].append({"type": "user", "path": userns})
+        bundle.dir.chmod(0o755)
+        bundle.write(["sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user; "
+                      "hostname; exec sleep 30"])
+        cid = bundle.new_id()
+        out = bundle.dir / "out"
+        # files, not pipes: the container keeps its stdio open
+        with open(out, "w") as f, tempfile.TemporaryFile("w+") as err:
+            r = subprocess.run([str(OCIRUN), "--root", bundle.root, "run", "-d", "-b",
+                                bundle.dir, cid], stdout=f, stderr=err, timeout=30)
+            err.seek(0)
+            assert r.returncode == 0, err.read()
+        pid = bundle.state(cid)["pid"]
+        lines = wait_for(lambda: out.read_text().splitlines() if
+                         len(out.read_text().splitlines()) >= 4 else None, 10, "output")
+        assert lines[0] == "0"
+        assert lines[1].split() == ["0", "100000", "65536"]
+        assert lines[2] == os.readlink(userns)
+        assert lines[3] == "ocirun"
+        uids = [l for l in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if l.startswith("Uid:")][0].split()[1:]
+        assert uids == ["100000"] * 4, uids
+        assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        r = bundle.ocirun("exec", cid, "sh", "-c", "id -u; readlink /proc/self/ns/user")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["0", os.readlink(userns)]
+        assert bundle.ocirun("delete", "--force", cid).returncode == 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_join_user_namespace_refuses_mappings(bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "user", "path": "/proc/1/ns/user"})
+    bundle.write(["true"], uidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+                 gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}])
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "linux.uidMappings" in r.stderr, r.stderr
+
+
+def test_join_user_namespace_bad_path(bundle):
+    """A path that is no user namespace is named in the error; nothing stays."""
+    bundle.config["linux"]["namespaces"].append({"type": "user", "path": "/proc/self/ns/user"})
+    bundle.write(["true"])
+    cid = bundle.new_id()
+    r = bundle.ocirun("run", "-b", bundle.dir, cid)
+    assert r.returncode == 1 and "joining user namespace `/proc/self/ns/user`" in r.stderr, \
+        r.stderr
+    assert bundle.ocirun("state", cid).returncode == 1
+    assert not (CGROUP_V1 / "memory" / bundle.cgroup).exists()
+
+
+def test_new_user_namespace_with_joined_netns(bundle):
+    """A new user namespace beside a network namespace joined by path: the
+    path is joined first (by the host's root), then the user namespace made."""
+    ns = unique("ns-")
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    bundle.netns.append(ns)
+    nets = bundle.config["linux"]["namespaces"]
+    bundle.config["linux"]["namespaces"] = [n for n in nets if n["type"] != "network"] + [
+        {"type": "network", "path": f"/var/run/netns/{ns}"}, {"type": "user"}]
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.dir.chmod(0o755)
+    bundle.write(["sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/net"],
+                 uidMappings=maps, gidMappings=maps)
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "0"
+    assert lines[1].split() == ["0", "100000", "65536"]
+    st = os.stat(f"/var/run/netns/{ns}")
+    assert lines[2] == f"net:[{st.st_ino}]"
+
+
+def test_seccomp_flags(bundle):
+    """linux.seccomp.flags are taken (the filter loads with them); an
+    unknown flag is refused naming its field."""
+    bundle.config["linux"]["seccomp"]["flags"] = ["SECCOMP_FILTER_FLAG_LOG",
+                                                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                                  "SECCOMP_FILTER_FLAG_TSYNC"]
+    bundle.write(["sh", "-c", "grep Seccomp: /proc/self/status"])
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["Seccomp:", "2"]
+    bundle.config["linux"]["seccomp"]["flags"] = ["SECCOMP_FILTER_FLAG_BOGUS"]
+    bundle.write()
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "linux.seccomp.flags[0]" in r.stderr, r.stderr
+
+
+def _notify_listener(path, seen):
+    """Accepts one connection on path, takes the notify fd and the state,
+    and answers each notified syscall with EXDEV (until the fd closes)."""
+    import fcntl
+    import socket
+    import struct
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(1)
+    srv.settimeout(20)
+
+    def serve():
+        try:
+            conn, _ = srv.accept()
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
+            seen["msg"] = json.loads(msg)
+            conn.close()
+            nfd = fds[0]
+            while True:
+                buf = bytearray(80)  # struct seccomp_notif
+                try:
+                    fcntl.ioctl(nfd, 0xc0502100, buf, True)  # SECCOMP_IOCTL_NOTIF_RECV
+                except OSError:
+                    break  # the filter's last user is gone
+                nid, npid, _, nr = struct.unpack_from("<QIIi", buf)
+                seen.setdefault("calls", []).append(nr)
+                resp = bytearray(struct.pack("<QqiI", nid, 0, -18, 0))  # -EXDEV
+                try:
+                    fcntl.ioctl(nfd, 0xc0182101, resp, True)  # SECCOMP_IOCTL_NOTIF_SEND
+                except OSError:
+                    pass
+            os.close(nfd)
+        except Exception as e:  # reported by the test
+            seen["error"] = repr(e)
+        finally:
+            srv.close()
+
+    import threading
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def test_seccomp_notify_listener(bundle):
+    """SCMP_ACT_NOTIFY: the notify fd goes to listenerPath with the state
+    (runc's ContainerProcessState); the listener answers the container's
+    mkdir with EXDEV."""
+    sock = bundle.dir / "listener.sock"
+    seen = {}
+    t = _notify_listener(sock, seen)
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(sock),
+        "listenerMetadata": "hello",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}
+    bundle.write(["sh", "-c", "mkdir /tmp/x; echo rc=$?; test -d /tmp/x || echo absent"])
+    cid = bundle.new_id()
+    r = bundle.ocirun("run", "-b", bundle.dir, cid)
+    t.join(10)
+    assert "error" not in seen, seen
+    assert r.returncode == 0, r.stderr
+    assert "rc=1" in r.stdout and "absent" in r.stdout, (r.stdout, r.stderr)
+    assert "cross-device" in r.stderr, r.stderr
+    m = seen["msg"]
+    assert m["fds"] == ["seccompFd"] and m["metadata"] == "hello"
+    assert m["state"]["id"] == cid and m["state"]["status"] == "creating"
+    assert m["pid"] == m["state"]["pid"] > 0
+    assert seen["calls"]
+
+
+def test_seccomp_notify_errors(bundle):
+    """NOTIFY without a listener path, or one nobody listens on: refused,
+    naming the field; nothing stays."""
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+    bundle.write(["true"])
+    r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+    assert r.returncode == 1 and "listenerPath" in r.stderr, r.stderr
+    bundle.config["linux"]["seccomp"]["listenerPath"] = str(bundle.dir / "nobody.sock")
+    bundle.write()
+    cid = bundle.new_id()
+    r = bundle.ocirun("run", "-b", bundle.dir, cid)
+    assert r.returncode == 1 and "nobody.sock" in r.stderr, r.stderr
+    assert bundle.ocirun("state", cid).returncode == 1
+    assert not (CGROUP_V1 / "memory" / bundle.cgroup).exists()

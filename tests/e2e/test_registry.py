@@ -595,6 +595,29 @@ def test_https_with_ca_file(tool, registries, layout, store, workdir):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_insecure_registry_https_unverified_then_http(tool, registries, shared_registry, layout,
+                                                      store, workdir):
+    """Docker's --insecure-registry: HTTPS with no certificate check first (a
+    self-signed registry, no CA given, pulls), plain HTTP when HTTPS fails."""
+    d = workdir / ("tls-" + secrets.token_hex(3))
+    d.mkdir()
+    try:
+        cert, key = make_cert(d, "registry", san="IP:127.0.0.1")
+        reg = registries(tls=(cert, key))
+        reg.push(layout, "library/busybox:latest")
+        ref = f"{reg.host}/library/busybox:latest"
+        img = parse_image(pull(tool, store, ref, "--insecure", reg.host).stdout)
+        assert img["manifest"] == layout_manifest_digest(layout)
+        # a plain-HTTP registry listed as insecure: HTTPS fails, HTTP answers; its
+        # errors name the http:// URL
+        r = pull(tool, store, f"{shared_registry.host}/library/nope:1", "--insecure",
+                 shared_registry.host, check=False)
+        assert r.returncode == 1 and "HTTP 404" in r.stderr
+        assert f"http://{shared_registry.host}/v2/library/nope/manifests/1" in r.stderr, r.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 # ---- pods pull through the nodelet -------------------------------------------------------------
 
 
@@ -674,3 +697,128 @@ def test_pods_pull_from_registry(make_cluster, registries, layout, workdir):
           30, "ErrImageNeverPull")
     c.apply(pod_with("never-present", f"{host}/team/bb:1.0", policy="Never"))
     c.wait_running("never-present", timeout=30)
+
+
+# ---- image garbage collection ------------------------------------------------------------
+
+
+def layout_plus_layer(base, out, files):
+    """A copy of the OCI layout base (one image, busybox:latest) with one more
+    layer holding files: a second image sharing base's layers."""
+    import gzip
+    import io
+    import tarfile
+    shutil.copytree(base, out)
+    blobs = out / "blobs" / "sha256"
+
+    def put(data):
+        h = hashlib.sha256(data).hexdigest()
+        (blobs / h).write_bytes(data)
+        return "sha256:" + h, len(data)
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    ld, ls = put(gzip.compress(raw.getvalue(), mtime=0))
+    idx = json.loads((out / "index.json").read_text())
+    man = json.loads((blobs / idx["manifests"][0]["digest"][7:]).read_text())
+    cfg = json.loads((blobs / man["config"]["digest"][7:]).read_text())
+    cfg["rootfs"]["diff_ids"].append(diff_id)
+    cd, cs = put(json.dumps(cfg).encode())
+    man["config"] = dict(man["config"], digest=cd, size=cs)
+    man["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                          "digest": ld, "size": ls})
+    md, ms = put(json.dumps(man).encode())
+    idx["manifests"][0] = dict(idx["manifests"][0], digest=md, size=ms)
+    (out / "index.json").write_text(json.dumps(idx))
+    return ld
+
+
+def index_names(store):
+    idx = json.loads((store / "index.json").read_text())
+    return {m["annotations"]["org.opencontainers.image.ref.name"] for m in idx["manifests"]}
+
+
+def test_image_gc_removes_unused_images(make_cluster, registries, layout, workdir):
+    """Two images pulled through pods (the second is the first plus one layer);
+    the pod of the second goes; with the thresholds at 0 the collector removes
+    that image and its own layer, and keeps the used one and the shared layer
+    while its pod keeps running."""
+    from cluster import wait_for as cwait
+
+    extra = workdir / ("extra-" + secrets.token_hex(3))
+    extra_layer = layout_plus_layer(layout, extra, {"extra.txt": b"only in the second image\n"})
+    c = make_cluster()
+    c.start_schedd()
+    host = "127.0.0.1:5000"
+    node = c.add_node("n1", start=False,
+                      extra=["--insecure-registry", host, "--image-gc-high-threshold", "0",
+                             "--image-gc-low-threshold", "0", "--image-gc-period", "1s"])
+    reg = registries(netns=node.netns, port=5000)
+    reg.push(layout, "library/busybox:1")
+    reg.push(extra, "team/extra:1")
+    node.start()
+    cwait(lambda: c.node_ready("n1") == "True", 20, "node n1 Ready")
+    c.apply(pod_with("keep", f"{host}/library/busybox:1"))
+    c.apply(pod_with("drop", f"{host}/team/extra:1",
+                     script="cat /extra.txt; sleep 3600"))
+    c.wait_running("keep", timeout=60)
+    c.wait_running("drop", timeout=60)
+    store = node.root / "images"
+    layers = node.root / "layers"
+    assert index_names(store) == {f"{host}/library/busybox:1", f"{host}/team/extra:1"}
+    extra_hex = extra_layer[7:]
+    assert (layers / extra_hex).is_dir() and (store / "blobs/sha256" / extra_hex).exists()
+    base_layers = json.loads((layout / "blobs/sha256" / json.loads(
+        (layout / "index.json").read_text())["manifests"][0]["digest"][7:]).read_text())["layers"]
+    # a couple of collection periods with both pods: nothing goes
+    time.sleep(2.5)
+    assert index_names(store) == {f"{host}/library/busybox:1", f"{host}/team/extra:1"}
+
+    c.schedctl("delete", "pod", "drop", timeout=60)
+    cwait(lambda: index_names(store) == {f"{host}/library/busybox:1"}, 20,
+          "the unused image collected")
+    assert not (layers / extra_hex).exists()
+    assert not (store / "blobs/sha256" / extra_hex).exists()
+    for l in base_layers:  # shared with the used image: kept
+        assert (layers / l["digest"][7:]).is_dir()
+        assert (store / "blobs/sha256" / l["digest"][7:]).exists()
+    log = node.proc.log()
+    assert f"image gc: removed unused image {host}/team/extra:1" in log, log[-3000:]
+    assert "image gc: image filesystem was" in log and "freed" in log
+    # the used image's pod keeps running, with its root filesystem intact
+    time.sleep(1.5)
+    p = c.wait_running("keep", timeout=5)
+    assert main_status(p)["restartCount"] == 0
+    rootfs = list(node.root.glob("pods/*/containers/main/rootfs"))
+    assert len(rootfs) == 1 and (rootfs[0] / "bin" / "sh").exists()
+
+
+def test_max_layer_size_refuses_and_keeps_nothing(make_cluster):
+    """--max-layer-size: a layer unpacking to more fails the container with a
+    message naming the limit, and no layer directory (or staging) is left."""
+    from cluster import wait_for as cwait
+
+    c = make_cluster()
+    c.start_schedd()
+    node = c.add_node("n1", extra=["--max-layer-size", "1Ki"])
+    cwait(lambda: c.node_ready("n1") == "True", 20, "node n1 Ready")
+    c.apply(pod_with("big", "busybox:latest", policy="Never"))
+    seen = {}
+
+    def refused():
+        w = waiting(c.pod("big")) or {}
+        if "1024 byte limit" in w.get("message", ""):
+            seen.update(w)
+            return True
+        return False
+    cwait(refused, 30, "the layer refused over --max-layer-size")
+    assert seen["reason"] in ("ErrImagePull", "ImagePullBackOff"), seen
+    assert "maximum layer size" in seen["message"], seen
+    layers = node.root / "layers"
+    assert not layers.exists() or list(layers.iterdir()) == []

@@ -12,11 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <seccomp.h>
@@ -203,6 +207,182 @@ static void test_names_and_errno_ret(void **state)
 	assert_int_equal(op, SCMP_CMP_MASKED_EQ);
 }
 
+/* Parses a config whose linux.seccomp is the JSON text sc. */
+static int parse_seccomp(const char *sc, rt_config_t **c, rt_error_t *err)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+		 "\"process\":{\"args\":[\"sh\"]},\"linux\":{\"seccomp\":%s}}",
+		 sc);
+	*c = NULL;
+	return rt_config_parse(text, strlen(text), c, err);
+}
+
+static void test_flags(void **state)
+{
+	(void)state;
+	rt_config_t *c;
+	rt_error_t err = {0};
+	if (parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":["
+			  "\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\","
+			  "\"SECCOMP_FILTER_FLAG_TSYNC\"]}",
+			  &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(c->seccomp->flag_log && c->seccomp->flag_spec_allow && c->seccomp->flag_tsync);
+	void *ctx = NULL;
+	if (rt__seccomp_prepare(c->seccomp, &ctx, &err) != 0)
+		fail_msg("%s", err.msg);
+	static const enum scmp_filter_attr attrs[] = {SCMP_FLTATR_CTL_LOG, SCMP_FLTATR_CTL_SSB,
+						      SCMP_FLTATR_CTL_TSYNC};
+	for (size_t i = 0; i < 3; i++) {
+		uint32_t v = 0;
+		assert_int_equal(seccomp_attr_get(ctx, attrs[i], &v), 0);
+		assert_int_equal(v, 1);
+	}
+	seccomp_release(ctx);
+	rt_config_free(c);
+	/* none given: none set */
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\"}", &c, &err), 0);
+	assert_int_equal(rt__seccomp_prepare(c->seccomp, &ctx, &err), 0);
+	uint32_t v = 1;
+	assert_int_equal(seccomp_attr_get(ctx, SCMP_FLTATR_CTL_LOG, &v), 0);
+	assert_int_equal(v, 0);
+	seccomp_release(ctx);
+	rt_config_free(c);
+	/* the filter with flags loads (TSYNC, LOG) */
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":["
+				       "\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_TSYNC\"],"
+				       "\"syscalls\":[{\"names\":[\"getppid\"],"
+				       "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":33}]}",
+				       &c, &err),
+			 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    rt__seccomp_load(c->seccomp, &err) < 0)
+			_exit(100);
+		_exit(syscall(SYS_getppid) < 0 && errno == 33 ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	rt_config_free(c);
+}
+
+static void test_flags_and_notify_errors(void **state)
+{
+	(void)state;
+	rt_config_t *c;
+	rt_error_t err = {0};
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":["
+				       "\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_NOPE\"]}",
+				       &c, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "linux.seccomp.flags[1]"));
+	rt_config_free(c);
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_NOTIFY\","
+				       "\"listenerPath\":\"/run/x.sock\"}",
+				       &c, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "linux.seccomp.defaultAction"));
+	rt_config_free(c);
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+				       "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+				       &c, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "linux.seccomp.syscalls[0].action"));
+	assert_non_null(strstr(err.msg, "listenerPath"));
+	rt_config_free(c);
+	/* without a connected listener (a process `exec` starts): refused */
+	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+				       "\"listenerPath\":\"/run/x.sock\",\"syscalls\":["
+				       "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+				       &c, &err),
+			 0);
+	assert_true(c->seccomp->has_notify);
+	void *ctx = NULL;
+	assert_int_equal(rt__seccomp_prepare(c->seccomp, &ctx, &err), -1);
+	assert_non_null(strstr(err.msg, "not implemented yet"));
+	rt_config_free(c);
+}
+
+/* SCMP_ACT_NOTIFY end to end in two processes: the child loads a filter
+ * notifying getppid with a listener (one end of a socket pair) set; the
+ * parent gets the notify fd and the message, and answers the child's
+ * getppid with -EXDEV. */
+static void test_notify_listener(void **state)
+{
+	(void)state;
+	rt_config_t *c;
+	rt_error_t err = {0};
+	assert_int_equal(
+	    parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+			  "\"listenerPath\":\"/run/x.sock\",\"listenerMetadata\":\"md\","
+			  "\"syscalls\":[{\"names\":[\"getppid\"],"
+			  "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+			  &c, &err),
+	    0);
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sp[0]);
+		char *msg = rt__seccomp_listener_message(c->seccomp, "{\"id\":\"x\",\"pid\":7}", 7);
+		rt__seccomp_set_listener(sp[1], msg);
+		void *ctx = NULL;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    rt__seccomp_prepare(c->seccomp, &ctx, &err) < 0 ||
+		    rt__seccomp_apply(ctx, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			_exit(100);
+		}
+		_exit(syscall(SYS_getppid) == -1 && errno == EXDEV ? 0 : 1);
+	}
+	close(sp[1]);
+	char buf[1024];
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {buf, sizeof(buf) - 1};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+	ssize_t n = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	assert_non_null(cm);
+	assert_int_equal(cm->cmsg_type, SCM_RIGHTS);
+	int nfd;
+	memcpy(&nfd, CMSG_DATA(cm), sizeof(int));
+	json_t *m = json_loads(buf, 0, NULL);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "metadata")), "md");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "fds"), 0)),
+			    "seccompFd");
+	assert_int_equal(json_integer_value(json_object_get(m, "pid")), 7);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "state"), "id")),
+			    "x");
+	json_decref(m);
+	struct seccomp_notif req;
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req), 0);
+	assert_int_equal(req.pid, pid);
+	assert_int_equal(req.data.nr, SYS_getppid);
+	struct seccomp_notif_resp resp = {.id = req.id, .error = -EXDEV};
+	assert_int_equal(ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	close(nfd);
+	close(sp[0]);
+	rt_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +390,9 @@ int main(void)
 	    cmocka_unit_test(test_profile_builds_filter),
 	    cmocka_unit_test(test_profile_enforced),
 	    cmocka_unit_test(test_names_and_errno_ret),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_flags_and_notify_errors),
+	    cmocka_unit_test(test_notify_listener),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
