@@ -13,60 +13,6 @@
 
 static const char *const stream_names[2] = {"stdout", "stderr"};
 
-int node__mkdir_p(const char *path, mode_t mode, rt_error_t *err)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return rt_error_set(err, ENAMETOOLONG, "creating directory `%s`", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "creating directory `%s`", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return rt_error_set(err, errno, "creating directory `%s`", buf);
-	return 0;
-}
-
-int node__write_atomic(const char *path, const char *data, size_t len, mode_t mode, rt_error_t *err)
-{
-	char tmp[4200];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-		return rt_error_set(err, ENAMETOOLONG, "writing `%s`", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return rt_error_set(err, errno, "writing `%s`", tmp);
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return rt_error_set(err, e, "writing `%s`", tmp);
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return rt_error_set(err, e, "syncing `%s`", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return rt_error_set(err, e, "renaming `%s` to `%s`", tmp, path);
-	}
-	return 0;
-}
-
 size_t node_cri_format_time(const struct timespec *ts, char *buf)
 {
 	struct tm tm;

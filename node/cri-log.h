@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "node/fsutil.h"
 #include "runtime/runtime.h"
 
 #define NODE_CRI_MAX_LINE 16384 /* containerd's max_container_log_line_size */
@@ -56,13 +57,5 @@ size_t node_cri_format_time(const struct timespec *ts, char *buf);
  * line, and returns 0; -1 when the line is not a CRI record. */
 int node_cri_parse_line(const char *line, size_t len, struct timespec *ts, int *stream,
 			bool *partial, const char **msg, size_t *msg_len);
-
-/* ---- small file helpers, shared by the container-side code ---------------- */
-
-/* mkdir -p with mode for the directories it creates. */
-int node__mkdir_p(const char *path, mode_t mode, rt_error_t *err);
-/* Writes path atomically: path.tmp.<pid>, fsync, rename. */
-int node__write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-		       rt_error_t *err);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "node/fsutil.h"
 #include "proto/api.h"
 #include "runtime/runtime.h"
 
@@ -400,10 +401,6 @@ void node_podstate_free(node_podstate_t *st);
 int node_pod_json_save(const char *dir, const api_pod_t *pod, rt_error_t *err);
 /* Reads dir/pod.json (stored form). */
 int node_pod_json_load(const char *dir, api_pod_t *pod, rt_error_t *err);
-/* Writes a file atomically (temp + rename). */
-int node_write_file_atomic(const char *path, const char *data, size_t len, rt_error_t *err);
-/* mkdir -p. */
-int node_mkdir_p(const char *path, mode_t mode, rt_error_t *err);
 /* rm -rf that never crosses into another file system (mounts left inside are
  * skipped, and reported as an error). Missing is fine. */
 int node_rm_rf(const char *path, rt_error_t *err);

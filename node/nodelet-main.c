@@ -62,12 +62,12 @@ static void on_signal(uv_signal_t *s, int signum)
 static int prepare_pause_rootfs(node_t *n, rt_error_t *err)
 {
 	static const char *const dirs[] = {"dev", "proc", "sys", "etc", "tmp"};
-	if (node_mkdir_p(n->pause_rootfs, 0755, err) < 0)
+	if (node__mkdir_p(n->pause_rootfs, 0755, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		char d[4200];
 		snprintf(d, sizeof d, "%s/%s", n->pause_rootfs, dirs[i]);
-		if (node_mkdir_p(d, 0755, err) < 0)
+		if (node__mkdir_p(d, 0755, err) < 0)
 			return -1;
 	}
 	int in = open(n->cfg->pause_path, O_RDONLY | O_CLOEXEC);
@@ -121,7 +121,7 @@ static int prepare(node_t *n)
 	snprintf(n->state_root, sizeof n->state_root, "%s/run", cfg->root);
 	const char *dirs[] = {cfg->root, pods, ipam, n->layers_dir, n->state_root, cfg->log_dir};
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		if (node_mkdir_p(dirs[i], 0700, &err) < 0) {
+		if (node__mkdir_p(dirs[i], 0700, &err) < 0) {
 			node_log('E', "nodelet: %s", err.msg);
 			return -1;
 		}

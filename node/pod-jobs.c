@@ -82,7 +82,7 @@ static int write_hosts(const node_pod_t *p, const char *ip, rt_error_t *err)
 			   "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 			   "%s\t%s\n",
 			   ip, p->pod.name);
-	return node_write_file_atomic(path, text, (size_t)len, err);
+	return node__write_file(path, text, (size_t)len, 0644, 0, err);
 }
 
 void node_job_sandbox(node_job_t *j)
@@ -94,7 +94,7 @@ void node_job_sandbox(node_job_t *j)
 	char bundle[4200], status[4300], netns[64], cidr[96], pause_cg[1100];
 	j->rc = -1;
 
-	if (node_mkdir_p(p->dir, 0700, err) < 0)
+	if (node__mkdir_p(p->dir, 0700, err) < 0)
 		return;
 	/* Leftovers of a sandbox that died under us (adoption): its containers
 	 * sat in a network namespace that is gone; they are started afresh. */
@@ -119,7 +119,7 @@ void node_job_sandbox(node_job_t *j)
 	snprintf(status, sizeof status, "%s/status", bundle);
 	snprintf(pause_cg, sizeof pause_cg, "%s/sandbox", p->cgroup);
 	node_rm_rf(status, &ign);
-	if (node_mkdir_p(status, 0700, err) < 0)
+	if (node__mkdir_p(status, 0700, err) < 0)
 		return;
 	if (node_sandbox_write_config(&p->pod, n->pause_rootfs, bundle, pause_cg, err) < 0) {
 		rt_error_wrap(err, "writing the sandbox config");
@@ -185,7 +185,7 @@ void node_job_start(node_job_t *j)
 		rt_error_wrap(err, "removing the previous root filesystem");
 		goto out;
 	}
-	if (node_mkdir_p(c->dir, 0700, err) < 0)
+	if (node__mkdir_p(c->dir, 0700, err) < 0)
 		goto out;
 	int mrc = rt_rootfs_mount(img, n->layers_dir, c->dir, err);
 	pthread_rwlock_unlock(&n->image_gc_lock);
@@ -213,12 +213,12 @@ void node_job_start(node_job_t *j)
 	}
 	snprintf(logdir, sizeof logdir, "%s/%s_%s_%s/%s", n->cfg->log_dir, p->pod.namespace_,
 		 p->pod.name, p->uid, c->spec->name);
-	if (node_mkdir_p(logdir, 0755, err) < 0)
+	if (node__mkdir_p(logdir, 0755, err) < 0)
 		goto out;
 	snprintf(logpath, sizeof logpath, "%s/%d.log", logdir, j->restart);
 	node_status_dir(c, j->restart, status, sizeof status);
 	node_rm_rf(status, &ign);
-	if (node_mkdir_p(status, 0700, err) < 0)
+	if (node__mkdir_p(status, 0700, err) < 0)
 		goto out;
 	/* The previous run of this container, if any, is gone: forget its state. */
 	rt_container_delete(n->state_root, c->id, true, &ign);

@@ -65,7 +65,7 @@ static void pod_save_state(node_pod_t *p)
 	st.ctrs = ctrs;
 	st.nctrs = p->nctrs;
 	rt_error_t err = {0};
-	if (node_mkdir_p(p->dir, 0700, &err) < 0 || node_podstate_save(p->dir, &st, &err) < 0)
+	if (node__mkdir_p(p->dir, 0700, &err) < 0 || node_podstate_save(p->dir, &st, &err) < 0)
 		node_log('W', "pod %s: saving state: %s", p->desc, err.msg);
 }
 
@@ -712,7 +712,7 @@ static void pod_create(node_t *n, const char *uid, int64_t generation, const cha
 	}
 	node_pod_t *p = node__pod_new(n, &pod, uid, generation);
 	rt_error_t err = {0};
-	if (node_mkdir_p(p->dir, 0700, &err) < 0 || node_pod_json_save(p->dir, &p->pod, &err) < 0)
+	if (node__mkdir_p(p->dir, 0700, &err) < 0 || node_pod_json_save(p->dir, &p->pod, &err) < 0)
 		node_log('E', "pod %s: saving pod.json: %s", p->desc, err.msg);
 	pod_save_state(p);
 	node_log('I', "pod %s: assigned (uid %s, generation %lld, %zu containers)", p->desc, uid,

@@ -1,6 +1,6 @@
 /* The on-disk record of each pod under <root>/pods/<uid>/: pod.json (the pod
  * as schedd sent it) and state.json (generation, IP, restart counters), so a
- * restarted nodelet can re-adopt what runs. Also the small file helpers. */
+ * restarted nodelet can re-adopt what runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -12,59 +12,6 @@
 #include <unistd.h>
 
 #include "node/nodelet-internal.h"
-
-int node_mkdir_p(const char *path, mode_t mode, rt_error_t *err)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return rt_error_set(err, ENAMETOOLONG, "creating directory `%s`", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "creating directory `%s`", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return rt_error_set(err, errno, "creating directory `%s`", buf);
-	return 0;
-}
-
-int node_write_file_atomic(const char *path, const char *data, size_t len, rt_error_t *err)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return rt_error_set(err, errno, "writing `%s`", tmp);
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return rt_error_set(err, e, "writing `%s`", tmp);
-		}
-		off += (size_t)w;
-	}
-	/* No fsync: this guards against a killed nodelet, not a lost machine,
-	 * and it runs on the event loop. */
-	if (close(fd) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return rt_error_set(err, e, "writing `%s`", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return rt_error_set(err, e, "renaming `%s` to `%s`", tmp, path);
-	}
-	return 0;
-}
 
 static dev_t rm_dev;
 static int rm_failed;
@@ -149,7 +96,7 @@ int node_podstate_save(const char *dir, const node_podstate_t *st, rt_error_t *e
 		abort();
 	char path[4200];
 	snprintf(path, sizeof path, "%s/state.json", dir);
-	int rc = node_write_file_atomic(path, text, strlen(text), err);
+	int rc = node__write_file(path, text, strlen(text), 0644, 0, err);
 	free(text);
 	return rc;
 }
@@ -225,7 +172,7 @@ int node_pod_json_save(const char *dir, const api_pod_t *pod, rt_error_t *err)
 		abort();
 	char path[4200];
 	snprintf(path, sizeof path, "%s/pod.json", dir);
-	int rc = node_write_file_atomic(path, text, strlen(text), err);
+	int rc = node__write_file(path, text, strlen(text), 0644, 0, err);
 	free(text);
 	return rc;
 }

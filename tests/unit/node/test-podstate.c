@@ -69,14 +69,14 @@ static void test_state_round_trip(void **state)
 	assert_non_null(strstr(err.msg, "state.json"));
 	char path[160];
 	snprintf(path, sizeof path, "%s/state.json", dir);
-	assert_int_equal(node_write_file_atomic(path, "{\"uid\":1}", 9, &err), 0);
+	assert_int_equal(node__write_file(path, "{\"uid\":1}", 9, 0644, 0, &err), 0);
 	assert_true(node_podstate_load(dir, &back, &err) < 0);
 
 	/* rm -rf of a tree. */
 	snprintf(sub, sizeof sub, "%s/a/b/c", dir);
-	assert_int_equal(node_mkdir_p(sub, 0700, &err), 0);
+	assert_int_equal(node__mkdir_p(sub, 0700, &err), 0);
 	snprintf(path, sizeof path, "%s/a/b/file", dir);
-	assert_int_equal(node_write_file_atomic(path, "x", 1, &err), 0);
+	assert_int_equal(node__write_file(path, "x", 1, 0644, 0, &err), 0);
 	assert_int_equal(node_rm_rf(dir, &err), 0);
 	struct stat sb;
 	assert_int_equal(stat(dir, &sb), -1);
