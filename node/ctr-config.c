@@ -464,9 +464,9 @@ int node_ctr_write_config(const node_ctr_spec_t *s, rt_error_t *err)
 			  : s->image && s->image->working_dir && s->image->working_dir[0]
 			      ? s->image->working_dir
 			      : "/";
-	json_t *caps =
-	    json_pack("{s:o, s:o, s:o}", "bounding", strv_json(rt_default_capabilities), "effective",
-		      strv_json(rt_default_capabilities), "permitted", strv_json(rt_default_capabilities));
+	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", strv_json(rt_default_capabilities),
+				 "effective", strv_json(rt_default_capabilities), "permitted",
+				 strv_json(rt_default_capabilities));
 	json_t *process =
 	    json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", user, "args",
 		      args, "env", envj, "cwd", cwd, "capabilities", caps, "noNewPrivileges", 1);
@@ -543,8 +543,9 @@ int node_sandbox_write_config(const api_pod_t *pod, const char *rootfs, const ch
 	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:{s:o, s:s, s:o, s:o, s:o}}", "ociVersion",
 	    "1.0.2", "process", process, "root", "path", rootfs, "readonly", 1, "hostname",
 	    pod->name, "mounts", mounts, "annotations", annotations(pod, "POD"), "linux",
-	    "namespaces", ns, "cgroupsPath", cgroup_path, "maskedPaths", strv_json(rt_default_masked_paths),
-	    "readonlyPaths", strv_json(rt_default_readonly_paths), "seccomp", default_seccomp());
+	    "namespaces", ns, "cgroupsPath", cgroup_path, "maskedPaths",
+	    strv_json(rt_default_masked_paths), "readonlyPaths",
+	    strv_json(rt_default_readonly_paths), "seccomp", default_seccomp());
 	if (cfg == NULL)
 		return rt_error_set(err, EINVAL, "sandbox of pod `%s`: building config.json",
 				    pod->name);

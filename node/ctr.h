@@ -19,12 +19,12 @@
 typedef struct node_ctr_spec {
 	const api_pod_t *pod;
 	const api_container_t *ctr;
-	const rt_image_t *image;  /* defaults: Entrypoint/Cmd/Env/WorkingDir/User */
-	const char *rootfs;       /* the mounted overlay for this container */
-	const char *bundle_dir;   /* config.json is written here */
-	pid_t sandbox_pid;        /* pause process: join its net, ipc and uts namespaces */
-	const char *cgroup_path;  /* "<cgroup-parent>/pod-<uid>/<container>" */
-	const char *hosts_file;   /* bind-mounted read-only at /etc/hosts; NULL for none */
+	const rt_image_t *image; /* defaults: Entrypoint/Cmd/Env/WorkingDir/User */
+	const char *rootfs;	 /* the mounted overlay for this container */
+	const char *bundle_dir;	 /* config.json is written here */
+	pid_t sandbox_pid;	 /* pause process: join its net, ipc and uts namespaces */
+	const char *cgroup_path; /* "<cgroup-parent>/pod-<uid>/<container>" */
+	const char *hosts_file;	 /* bind-mounted read-only at /etc/hosts; NULL for none */
 } node_ctr_spec_t;
 
 /* Writes spec->bundle_dir/config.json for one container: command/args over the
@@ -38,14 +38,14 @@ int node_ctr_write_config(const node_ctr_spec_t *spec, rt_error_t *err);
  * /pause in rootfs, new net, ipc, uts, pid and mount namespaces, hostname =
  * pod name, in cgroup_path. */
 int node_sandbox_write_config(const api_pod_t *pod, const char *rootfs, const char *bundle_dir,
-                              const char *cgroup_path, rt_error_t *err);
+			      const char *cgroup_path, rt_error_t *err);
 
 typedef struct node_shim_opts {
-	const char *shim_path;  /* the nodelet-shim binary */
-	const char *id;         /* container id, unique on the node */
-	const char *bundle;     /* directory holding config.json */
+	const char *shim_path;	/* the nodelet-shim binary */
+	const char *id;		/* container id, unique on the node */
+	const char *bundle;	/* directory holding config.json */
 	const char *state_root; /* libruntime state root */
-	const char *log_path;   /* CRI log file to append to; NULL: discard output */
+	const char *log_path;	/* CRI log file to append to; NULL: discard output */
 	const char *status_dir; /* shim writes pid, and exit.json when the container ends */
 } node_shim_opts_t;
 
@@ -56,9 +56,9 @@ typedef struct node_shim_opts {
 int node_shim_launch(const node_shim_opts_t *o, pid_t *shim_pid, pid_t *ctr_pid, rt_error_t *err);
 
 typedef struct node_exit_status {
-	bool exited;        /* false: exit.json not there yet (still running) */
-	int exit_code;      /* 128+signal when killed by a signal */
-	int signal;         /* 0 when it exited */
+	bool exited;   /* false: exit.json not there yet (still running) */
+	int exit_code; /* 128+signal when killed by a signal */
+	int signal;    /* 0 when it exited */
 	bool oom_killed;
 	int64_t started_at;  /* Unix ms */
 	int64_t finished_at; /* Unix ms */

@@ -62,8 +62,7 @@ int node__write_file(const char *path, const char *data, size_t len, mode_t mode
 	return 0;
 }
 
-int node__write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-		       rt_error_t *err)
+int node__write_atomic(const char *path, const char *data, size_t len, mode_t mode, rt_error_t *err)
 {
 	return node__write_file(path, data, len, mode, 1, err);
 }

@@ -56,8 +56,8 @@ typedef struct node_config {
 	/* image garbage collection (node/images.c) */
 	int image_gc_high;	     /* percent; 100: never (default 85) */
 	int image_gc_low;	     /* percent (default 80) */
-	int64_t image_gc_period_ms; /* default 5m */
-	int64_t max_layer_bytes;    /* what one layer may unpack to (default 10Gi) */
+	int64_t image_gc_period_ms;  /* default 5m */
+	int64_t max_layer_bytes;     /* what one layer may unpack to (default 10Gi) */
 	int64_t max_pull_blob_bytes; /* largest blob a pull accepts (default 10Gi) */
 } node_config_t;
 

@@ -73,7 +73,7 @@ typedef struct api_resources {
 } api_resources_t;
 
 typedef struct api_port {
-	char *name;     /* may be NULL */
+	char *name; /* may be NULL */
 	int32_t container_port;
 	char *protocol; /* "TCP" (default), "UDP", "SCTP" */
 } api_port_t;
@@ -82,10 +82,10 @@ typedef struct api_container {
 	char *name;
 	char *image;
 	char *image_pull_policy; /* NULL when not given */
-	char **command;          /* NULL-terminated, NULL when not given */
-	char **args;             /* NULL-terminated, NULL when not given */
-	char *working_dir;       /* NULL when not given */
-	api_kvlist_t env;        /* plain name/value env only */
+	char **command;		 /* NULL-terminated, NULL when not given */
+	char **args;		 /* NULL-terminated, NULL when not given */
+	char *working_dir;	 /* NULL when not given */
+	api_kvlist_t env;	 /* plain name/value env only */
 	api_port_t *ports;
 	size_t nports;
 	api_resources_t resources;
@@ -96,7 +96,7 @@ typedef struct api_pod_spec {
 	size_t ncontainers;
 	char *restart_policy; /* "Always" (default), "OnFailure", "Never" */
 	api_kvlist_t node_selector;
-	char *node_name; /* NULL until bound (or when the user pins it) */
+	char *node_name;			  /* NULL until bound (or when the user pins it) */
 	int64_t termination_grace_period_seconds; /* default 30 */
 } api_pod_spec_t;
 
@@ -110,8 +110,8 @@ typedef enum api_cstate_kind {
 /* Times are Unix milliseconds, 0 when unknown. */
 typedef struct api_container_state {
 	api_cstate_kind_t kind;
-	char *reason;  /* Waiting: ContainerCreating, ErrImagePull, CrashLoopBackOff...;
-	                  Terminated: Completed, Error, OOMKilled */
+	char *reason; /* Waiting: ContainerCreating, ErrImagePull, CrashLoopBackOff...;
+			 Terminated: Completed, Error, OOMKilled */
 	char *message;
 	int32_t exit_code;
 	int32_t signal;
@@ -151,7 +151,7 @@ typedef struct api_pod {
 	api_kvlist_t annotations;
 	int64_t creation_timestamp; /* Unix ms */
 	int64_t deletion_timestamp; /* Unix ms; 0 unless being deleted */
-	int64_t generation;         /* bumped each time the pod is (re)bound to a node */
+	int64_t generation;	    /* bumped each time the pod is (re)bound to a node */
 	int64_t resource_version;
 	api_pod_spec_t spec;
 	api_pod_status_t status;
@@ -212,7 +212,7 @@ Nodelet__V1__Envelope *api_envelope_unpack(const uint8_t *buf, size_t len, api_e
 /* Fills a heap-allocated wire PodStatus from the model (free with
  * api_wire_pod_status_free). */
 Nodelet__V1__PodStatus *api_wire_pod_status_new(const char *uid, int64_t generation,
-                                                const api_pod_status_t *st);
+						const api_pod_status_t *st);
 void api_wire_pod_status_free(Nodelet__V1__PodStatus *ws);
 /* Replaces pod->status with what the wire message says (containers matched by name). */
 void api_pod_status_from_wire(api_pod_status_t *st, const Nodelet__V1__PodStatus *ws);

@@ -86,8 +86,8 @@ int rt__store_init(const char *store, rt_error_t *err);
 
 /* Points name at the manifest (or index) digest in store/index.json: entries
  * already annotated with name are replaced. The entry is annotated with
- * RT_IMAGE_ADDED_ANNOTATION (now), which marks it as the garbage collector's. Under flock(store/index.lock);
- * written to a temporary file and renamed. */
+ * RT_IMAGE_ADDED_ANNOTATION (now), which marks it as the garbage collector's. Under
+ * flock(store/index.lock); written to a temporary file and renamed. */
 int rt__index_update(const char *store, const char *name, const char *mt, const char *digest,
 		     int64_t size, rt_error_t *err);
 

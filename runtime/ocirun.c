@@ -737,9 +737,9 @@ static int cmd_features(void)
 	    "runbindable",   "rw",	   "shared",	"slave",    "strictatime",
 	    "suid",	     "sync",	   "unbindable"};
 	static const char *const acts[] = {
-	    "SCMP_ACT_ALLOW",	    "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",	"SCMP_ACT_KILL_PROCESS",
-	    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-	    "SCMP_ACT_NOTIFY"};
+	    "SCMP_ACT_ALLOW",	     "SCMP_ACT_ERRNO",	     "SCMP_ACT_KILL",
+	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+	    "SCMP_ACT_TRACE",	     "SCMP_ACT_TRAP",	     "SCMP_ACT_NOTIFY"};
 	static const char *const sflags[] = {"SECCOMP_FILTER_FLAG_LOG",
 					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					     "SECCOMP_FILTER_FLAG_TSYNC"};
@@ -748,17 +748,16 @@ static int cmd_features(void)
 					  "SCMP_CMP_NE"};
 	static const char *const archs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",
 					    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
-	json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
-			      " s:o, s:o, s:o}, s:{s:b}}, s:{s:s}}",
-			      "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks",
-			      STRS(hooks), "mountOptions", STRS(mopts), "linux", "namespaces",
-			      STRS(ns), "capabilities", caps_json(), "cgroup", "v1", 1, "v2",
-			      1, "systemd", 0, "seccomp", "enabled", 1, "actions", STRS(acts),
-			      "operators", STRS(ops), "archs", STRS(archs), "knownFlags",
-			      STRS(sflags), "apparmor", "enabled",
-			      0, "annotations", "org.nodelet.ocirun.note",
-			      "capabilities lists the default set; any known capability may be "
-			      "requested");
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
+	    " s:o, s:o, s:o}, s:{s:b}}, s:{s:s}}",
+	    "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks", STRS(hooks),
+	    "mountOptions", STRS(mopts), "linux", "namespaces", STRS(ns), "capabilities",
+	    caps_json(), "cgroup", "v1", 1, "v2", 1, "systemd", 0, "seccomp", "enabled", 1,
+	    "actions", STRS(acts), "operators", STRS(ops), "archs", STRS(archs), "knownFlags",
+	    STRS(sflags), "apparmor", "enabled", 0, "annotations", "org.nodelet.ocirun.note",
+	    "capabilities lists the default set; any known capability may be "
+	    "requested");
 	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 	json_decref(j);
 	if (s == NULL)

@@ -393,7 +393,7 @@ static int commit_blobs(struct pull *pl, rt_error_t *err)
 
 /* Points name at desc in store/index.json; see image-internal.h. */
 int rt__index_update(const char *store, const char *name, const char *mt, const char *digest,
-			int64_t size, rt_error_t *err)
+		     int64_t size, rt_error_t *err)
 {
 	char lock[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
 	pathf(lock, "%s/index.lock", store);

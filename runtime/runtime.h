@@ -19,14 +19,14 @@
 /* ---- errors ------------------------------------------------------------ */
 
 typedef struct rt_error {
-	int errnum;     /* errno value, 0 when not an OS error */
+	int errnum;	/* errno value, 0 when not an OS error */
 	char msg[1024]; /* "creating cgroup `/sys/fs/cgroup/memory/x`: Permission denied" */
 } rt_error_t;
 
 /* Sets err (message from fmt, then ": strerror(errnum)" when errnum != 0).
  * Always returns -1 so callers can `return rt_error_set(...)`. err may be NULL. */
 int rt_error_set(rt_error_t *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes context: "starting container `web`: <old message>". Returns -1. */
 int rt_error_wrap(rt_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -45,20 +45,20 @@ const char *rt_cgroup_mode_name(rt_cgroup_mode_t mode);
 
 /* Limits; a value of 0 (or -1) means "no limit / leave the default". */
 typedef struct rt_cgroup_limits {
-	int64_t memory_bytes;   /* memory.limit_in_bytes / memory.max */
-	int64_t memory_swap;    /* v1 memsw / v2 swap.max (total minus memory); 0 = same as memory */
-	int64_t cpu_quota_us;   /* cfs quota / cpu.max */
-	int64_t cpu_period_us;  /* default 100000 */
-	int64_t cpu_shares;     /* v1 shares; v2 weight converted from shares */
+	int64_t memory_bytes;  /* memory.limit_in_bytes / memory.max */
+	int64_t memory_swap;   /* v1 memsw / v2 swap.max (total minus memory); 0 = same as memory */
+	int64_t cpu_quota_us;  /* cfs quota / cpu.max */
+	int64_t cpu_period_us; /* default 100000 */
+	int64_t cpu_shares;    /* v1 shares; v2 weight converted from shares */
 	int64_t pids_max;
 } rt_cgroup_limits_t;
 
 typedef struct rt_cgroup_stats {
-	uint64_t cpu_usage_ns;  /* cumulative */
-	uint64_t memory_bytes;  /* current usage */
-	uint64_t memory_peak;   /* max usage */
-	uint64_t oom_kills;     /* OOM kills seen in this cgroup */
-	uint64_t pids;          /* current number of tasks */
+	uint64_t cpu_usage_ns; /* cumulative */
+	uint64_t memory_bytes; /* current usage */
+	uint64_t memory_peak;  /* max usage */
+	uint64_t oom_kills;    /* OOM kills seen in this cgroup */
+	uint64_t pids;	       /* current number of tasks */
 } rt_cgroup_stats_t;
 
 /* Cgroup paths are relative to the root of each hierarchy ("nodelet/pod-1/web"
@@ -99,8 +99,9 @@ typedef struct rt_create_opts {
 	/* File descriptors to become the container process's 0, 1, 2; -1 means
 	 * /dev/null. They are not closed by libruntime. */
 	int stdio[3];
-	const char *pid_file;   /* written with the container pid; may be NULL */
-	const char *console_socket; /* with process.terminal: a unix socket the pty master is sent to */
+	const char *pid_file; /* written with the container pid; may be NULL */
+	const char
+	    *console_socket; /* with process.terminal: a unix socket the pty master is sent to */
 } rt_create_opts_t;
 
 /* Creates container id from the bundle under state_root (default
@@ -110,7 +111,7 @@ typedef struct rt_create_opts {
  * child of the caller, stopped just before exec until rt_container_start.
  * On failure nothing is left behind (no cgroup, state directory, process). */
 int rt_container_create(const char *state_root, const char *id, const char *bundle,
-                        const rt_create_opts_t *opts, pid_t *pid, rt_error_t *err);
+			const rt_create_opts_t *opts, pid_t *pid, rt_error_t *err);
 /* Lets a created container exec its process. */
 int rt_container_start(const char *state_root, const char *id, rt_error_t *err);
 
@@ -197,7 +198,7 @@ int rt_net_bridge_delete(const char *name, rt_error_t *err);
  * /proc/PID/ns/net or a bind mount of one), renamed eth0, given addr_cidr
  * ("10.244.1.5/24"), up, with a default route via gateway; lo brought up. */
 int rt_net_attach(const char *netns_path, const char *bridge, const char *host_ifname,
-                  const char *addr_cidr, const char *gateway, rt_error_t *err);
+		  const char *addr_cidr, const char *gateway, rt_error_t *err);
 /* Deletes host_ifname (and with it its peer). Missing is fine. */
 int rt_net_detach(const char *host_ifname, rt_error_t *err);
 /* Whether a link exists on the host. */
@@ -218,9 +219,9 @@ void rt_ipam_gateway(const rt_ipam_t *ipam, char ip[64], int *prefix_len);
 /* ---- images ------------------------------------------------------------ */
 
 typedef struct rt_image {
-	char *ref;             /* normalised: "busybox:latest" */
+	char *ref;	       /* normalised: "busybox:latest" */
 	char *manifest_digest; /* "sha256:..." */
-	char **layers;         /* layer blob digests, lowest first; NULL-terminated */
+	char **layers;	       /* layer blob digests, lowest first; NULL-terminated */
 	size_t nlayers;
 	/* From the image config; NULL / NULL-terminated arrays. */
 	char **entrypoint;
@@ -244,7 +245,7 @@ void rt_image_free(rt_image_t *img);
  * by digest first, whiteouts honoured, no path escaping the layer directory,
  * device nodes refused), atomically (unpacked to a temporary name, renamed). */
 int rt_image_unpack(const rt_image_t *img, const char *layout_dir, const char *layers_dir,
-                    rt_error_t *err);
+		    rt_error_t *err);
 /* rt_image_unpack with a bound on what one layer may unpack to (the sum of its
  * entries' sizes); max_layer_bytes <= 0: 10 GiB. Over it, the layer fails with
  * EFBIG and a message naming the limit, and its directory is not kept. */
@@ -254,7 +255,7 @@ int rt_image_unpack_limit(const rt_image_t *img, const char *layout_dir, const c
 /* Mounts overlayfs for a container at dir/rootfs, with dir/upper and dir/work,
  * the image layers (from layers_dir) as lowerdir. Idempotent. */
 int rt_rootfs_mount(const rt_image_t *img, const char *layers_dir, const char *dir,
-                    rt_error_t *err);
+		    rt_error_t *err);
 /* Unmounts dir/rootfs (lazily if busy) and removes dir. Missing is fine. */
 int rt_rootfs_remove(const char *dir, rt_error_t *err);
 
@@ -266,11 +267,11 @@ int rt_rootfs_remove(const char *dir, rt_error_t *err);
 /* A parsed image reference, `[host[:port]/]path[:tag][@sha256:hex]`, read the way
  * Docker reads it. Every string is malloc'd; free with rt_imageref_clear. */
 typedef struct rt_imageref {
-	char *registry;   /* "docker.io", "registry.local:5000", "127.0.0.1:5000" */
+	char *registry;	  /* "docker.io", "registry.local:5000", "127.0.0.1:5000" */
 	char *repository; /* "library/busybox", "team/app" */
-	char *tag;        /* "latest" when neither tag nor digest is given; NULL for digest only */
-	char *digest;     /* "sha256:<64 hex>" or NULL */
-	char *name;       /* canonical: "registry/repository:tag", or "registry/repository@digest"
+	char *tag;	  /* "latest" when neither tag nor digest is given; NULL for digest only */
+	char *digest;	  /* "sha256:<64 hex>" or NULL */
+	char *name;	  /* canonical: "registry/repository:tag", or "registry/repository@digest"
 			   * when a digest is given (the digest wins over a tag) */
 } rt_imageref_t;
 
@@ -291,15 +292,15 @@ void rt_imageref_clear(rt_imageref_t *ref);
 typedef void (*rt_pull_progress_fn)(void *arg, int64_t done, int64_t total);
 
 typedef struct rt_pull_opts {
-	const char *store_dir;         /* content store: an OCI image layout, created if missing */
-	const char *default_registry;  /* NULL: RT_DEFAULT_REGISTRY */
-	const char *credentials_file;  /* Docker config.json-style {"auths": {...}}; NULL: none */
+	const char *store_dir;	      /* content store: an OCI image layout, created if missing */
+	const char *default_registry; /* NULL: RT_DEFAULT_REGISTRY */
+	const char *credentials_file; /* Docker config.json-style {"auths": {...}}; NULL: none */
 	const char *const *insecure_registries; /* NULL-terminated "host[:port]" list: HTTPS
 						 * without certificate checks, then plain
 						 * HTTP (Docker's way); NULL: none */
-	const char *ca_file;           /* extra CA bundle for HTTPS; NULL: the system's */
-	int64_t max_blob_bytes;        /* largest blob accepted; 0: 10 GiB */
-	rt_pull_progress_fn progress;  /* may be NULL */
+	const char *ca_file;			/* extra CA bundle for HTTPS; NULL: the system's */
+	int64_t max_blob_bytes;			/* largest blob accepted; 0: 10 GiB */
+	rt_pull_progress_fn progress;		/* may be NULL */
 	void *progress_arg;
 } rt_pull_opts_t;
 
@@ -320,9 +321,7 @@ int rt_image_pull(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
 
 /* Looks ref (parsed with opts->default_registry) up in opts->store_dir without
  * any network: 0 and *out, or -1 with errnum ENOENT when it was never pulled. */
-int rt_image_lookup(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
-		    rt_error_t *err);
-
+int rt_image_lookup(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out, rt_error_t *err);
 
 /* One named image of an OCI layout (a content store or --image-dir). */
 typedef struct rt_image_info {
@@ -356,12 +355,12 @@ int rt_image_import(const rt_pull_opts_t *opts, const char *tar, char ***names, 
 #define RT_IMAGE_ADDED_ANNOTATION "io.nodelet.image.added"
 
 typedef struct rt_image_gc_opts {
-	const char *store_dir;  /* the content store (pulled images) collected */
-	const char *layers_dir; /* unpacked layers (<hex> directories); NULL: none */
+	const char *store_dir;		 /* the content store (pulled images) collected */
+	const char *layers_dir;		 /* unpacked layers (<hex> directories); NULL: none */
 	const char *const *keep_layouts; /* NULL-terminated other OCI layouts (--image-dir)
 					  * whose layers are never removed; may be NULL */
-	const char *const *in_use; /* NULL-terminated image references pods use (any form,
-				    * canonicalised with default_registry); may be NULL */
+	const char *const *in_use;	 /* NULL-terminated image references pods use (any form,
+					  * canonicalised with default_registry); may be NULL */
 	const char *default_registry;
 	int high_pct, low_pct; /* collect at >= high_pct% used, down to low_pct%; high >= 100:
 				* never */

@@ -5,16 +5,36 @@
 #include "runtime/rt-internal.h"
 
 const char *const rt_default_capabilities[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",	   "CAP_AUDIT_WRITE",  NULL,
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+    NULL,
 };
 
 const char *const rt_default_masked_paths[] = {
-    "/proc/acpi",	   "/proc/asound",	"/proc/kcore",	 "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list",	"/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi",	   "/sys/firmware",	"/sys/devices/virtual/powercap", NULL,
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    NULL,
 };
 
 const char *const rt_default_readonly_paths[] = {
@@ -33,8 +53,9 @@ static json_t *strv(const char *const *v)
 static json_t *spec_json(void)
 {
 	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount"};
-	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", strv(rt_default_capabilities), "effective",
-				 strv(rt_default_capabilities), "permitted", strv(rt_default_capabilities));
+	json_t *caps =
+	    json_pack("{s:o, s:o, s:o}", "bounding", strv(rt_default_capabilities), "effective",
+		      strv(rt_default_capabilities), "permitted", strv(rt_default_capabilities));
 	char *profile = rt_seccomp_default_profile();
 	json_t *seccomp = json_loads(profile, 0, NULL);
 	free(profile);
@@ -62,7 +83,8 @@ static json_t *spec_json(void)
 	    "TERM=xterm", "cwd", "/", "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
 	    "hard", 1024, "soft", 1024, "noNewPrivileges", 1, "root", "path", "rootfs", "readonly",
 	    1, "hostname", "ocirun", "mounts", mounts, "linux", "namespaces", namespaces,
-	    "maskedPaths", strv(rt_default_masked_paths), "readonlyPaths", strv(rt_default_readonly_paths), "seccomp", seccomp, "resources",
+	    "maskedPaths", strv(rt_default_masked_paths), "readonlyPaths",
+	    strv(rt_default_readonly_paths), "seccomp", seccomp, "resources",
 	    json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"));
 }
 

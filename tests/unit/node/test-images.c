@@ -70,8 +70,8 @@ static void test_gc_flags(void **state)
 	assert_int_equal(parse(3, a6, &cfg, errbuf), -1);
 	assert_non_null(strstr(errbuf, "--max-layer-size"));
 	node_config_free(&cfg);
-	char *a1[] = {"nodelet", "--image-gc-high-threshold", "0", "--image-gc-low-threshold",
-		      "0", "--image-gc-period", "2s", NULL};
+	char *a1[] = {"nodelet", "--image-gc-high-threshold", "0",  "--image-gc-low-threshold",
+		      "0",	 "--image-gc-period",	      "2s", NULL};
 	assert_int_equal(parse(7, a1, &cfg, errbuf), 0);
 	assert_int_equal(cfg.image_gc_high, 0);
 	assert_int_equal(cfg.image_gc_low, 0);
