@@ -7,9 +7,17 @@ $(RT_LIB): $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# ocirun is linked statically: each container start runs it twice (create or
+# run, then delete), and skipping the dynamic loader saves ~0.3 ms a call
+# (measured with make bench). Sanitizer builds cannot be static.
+ifeq ($(SAN),1)
+OCIRUN_LINK := $(LIBS)
+else
+OCIRUN_LINK := -static -ljansson -lseccomp -lcap -lpthread
+endif
 $(BIN)/ocirun: $(B)/obj/runtime/ocirun.o $(RT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS) $(OCIRUN_LINK)
 
 BINARIES += $(BIN)/ocirun
 .PHONY: runtime
