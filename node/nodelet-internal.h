@@ -330,6 +330,10 @@ void node__pod_kick(node_pod_t *p);
 void node__ctr_watch(node_ctr_t *c);
 /* Acts on a running container's exit, if it ended (exit.json, or a dead shim). */
 void node__ctr_check(node_ctr_t *c);
+/* Sends the pod's PodStatus to schedd (removed: the pod is gone). */
+void node__pod_send_status(node_pod_t *p, bool removed);
+/* Logs a phase change, clears dirty and sends the status. */
+void node__pod_report(node_pod_t *p);
 /* Resets a state to kind with reason and message (truncated to fit). */
 void node__cstate_set(node_cstate_t *s, api_cstate_kind_t kind, const char *reason,
 		      const char *message);

@@ -16,8 +16,6 @@
 #include "node/ctr.h"
 #include "node/nodelet-internal.h"
 
-static void pod_report(node_pod_t *p);
-
 /* Copies src into dst (size bytes), truncating quietly. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
@@ -172,7 +170,7 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
 	ctr_unwatch(c);
 	node__ctr_check(c);
 	if (c->pod->dirty)
-		pod_report(c->pod);
+		node__pod_report(c->pod);
 	node__pod_kick(c->pod);
 }
 
@@ -238,90 +236,6 @@ static void ctr_exited(node_ctr_t *c, const node_exit_status_t *st)
 	c->handled = c->restart_count;
 	p->dirty = true;
 	pod_save_state(p);
-}
-
-/* ---- reporting --------------------------------------------------------- */
-
-static void wire_state(Nodelet__V1__ContainerState *w, const node_cstate_t *s)
-{
-	nodelet__v1__container_state__init(w);
-	w->kind = (Nodelet__V1__ContainerState__Kind)s->kind;
-	w->reason = (char *)s->reason;
-	w->message = (char *)s->message;
-	w->exit_code = s->exit_code;
-	w->signal = s->signal;
-	w->started_at_ms = s->started_at;
-	w->finished_at_ms = s->finished_at;
-}
-
-static const char *pod_phase(const node_pod_t *p)
-{
-	/* Being stopped: containers killed on purpose do not make it Failed. */
-	if (p->stopping && p->last_phase)
-		return p->last_phase;
-	node_phase_input_t in[p->nctrs ? p->nctrs : 1];
-	for (size_t i = 0; i < p->nctrs; i++) {
-		const node_ctr_t *c = &p->ctrs[i];
-		in[i].started_once = c->started_once;
-		in[i].running = c->state.kind == API_CSTATE_RUNNING;
-		in[i].terminated = c->done;
-		in[i].will_restart = !c->done && !in[i].running && c->started_once;
-		in[i].exit_code =
-		    c->state.kind == API_CSTATE_TERMINATED ? c->state.exit_code : c->last.exit_code;
-	}
-	return node_pod_phase(in, p->nctrs);
-}
-
-static void pod_send_status(node_pod_t *p, bool removed)
-{
-	node_t *n = p->n;
-	Nodelet__V1__PodStatus ps = NODELET__V1__POD_STATUS__INIT;
-	ps.uid = p->uid;
-	ps.generation = p->generation;
-	ps.phase = (char *)(removed ? "Succeeded" : pod_phase(p));
-	ps.reason = p->reason;
-	ps.message = p->message;
-	ps.pod_ip = p->pod_ip;
-	ps.host_ip = n->address;
-	ps.start_time_ms = p->start_time;
-	ps.removed = removed;
-	size_t k = p->nctrs;
-	Nodelet__V1__ContainerStatus cs[k ? k : 1], *csp[k ? k : 1];
-	Nodelet__V1__ContainerState st[k ? k : 1], last[k ? k : 1];
-	for (size_t i = 0; i < k && !removed; i++) {
-		const node_ctr_t *c = &p->ctrs[i];
-		nodelet__v1__container_status__init(&cs[i]);
-		cs[i].name = c->spec->name;
-		cs[i].image = c->spec->image;
-		wire_state(&st[i], &c->state);
-		wire_state(&last[i], &c->last);
-		cs[i].state = &st[i];
-		cs[i].last_state = &last[i];
-		cs[i].restart_count = c->restart_count;
-		cs[i].ready = c->state.kind == API_CSTATE_RUNNING;
-		bool running = c->state.kind == API_CSTATE_RUNNING;
-		cs[i].cpu_millis = running ? c->cpu_millis : -1;
-		cs[i].memory_bytes = running ? c->memory_bytes : -1;
-		csp[i] = &cs[i];
-	}
-	if (!removed) {
-		ps.n_containers = k;
-		ps.containers = csp;
-	}
-	Nodelet__V1__Envelope env = NODELET__V1__ENVELOPE__INIT;
-	env.msg_case = NODELET__V1__ENVELOPE__MSG_POD_STATUS;
-	env.pod_status = &ps;
-	node_session_send(n, &env, false);
-}
-
-static void pod_report(node_pod_t *p)
-{
-	const char *phase = pod_phase(p);
-	if (phase != p->last_phase)
-		node_log('I', "pod %s: phase %s", p->desc, phase);
-	p->last_phase = phase;
-	p->dirty = false;
-	pod_send_status(p, false);
 }
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -455,7 +369,7 @@ static void stop_done(node_pod_t *p, node_job_t *j)
 	char *next = p->next_json;
 	p->next_json = NULL;
 	if (!next)
-		pod_send_status(p, true);
+		node__pod_send_status(p, true);
 	char uid[128];
 	snprintf(uid, sizeof uid, "%s", p->uid);
 	int64_t gen = p->next_generation;
@@ -500,7 +414,7 @@ static void job_done(uv_work_t *req, int status)
 	}
 	free(j);
 	if (p->dirty)
-		pod_report(p);
+		node__pod_report(p);
 	node__pod_kick(p);
 }
 
@@ -638,7 +552,7 @@ static void pod_tick(uv_timer_t *t)
 		}
 	}
 	if (p->dirty)
-		pod_report(p);
+		node__pod_report(p);
 	node__pod_kick(p);
 }
 
@@ -718,7 +632,7 @@ static void pod_create(node_t *n, const char *uid, int64_t generation, const cha
 	node_log('I', "pod %s: assigned (uid %s, generation %lld, %zu containers)", p->desc, uid,
 		 (long long)generation, p->nctrs);
 	p->dirty = true;
-	pod_report(p);
+	node__pod_report(p);
 	node__pod_kick(p);
 }
 
@@ -744,7 +658,7 @@ void node_on_run_pod(node_t *n, const Nodelet__V1__RunPod *r)
 	node_pod_t *p = pod_find(n, r->uid);
 	if (p) {
 		if (p->generation == r->generation && !p->stopping) {
-			pod_report(p);
+			node__pod_report(p);
 			return;
 		}
 		if (p->generation == r->generation && !p->next_json)
@@ -805,7 +719,7 @@ void node_pods_report_all(node_t *n, bool with_usage)
 {
 	(void)with_usage;
 	for (node_pod_t *p = n->pods; p; p = p->next)
-		pod_report(p);
+		node__pod_report(p);
 }
 
 void node_pods_kick_all(node_t *n)

@@ -1,5 +1,5 @@
-# libruntime (every runtime/*.c but the ocirun CLI) and ocirun.
-RT_SRCS := $(filter-out runtime/ocirun.c,$(wildcard runtime/*.c))
+# libruntime (every runtime/*.c but the ocirun CLI, runtime/ocirun*.c) and ocirun.
+RT_SRCS := $(filter-out runtime/ocirun%.c,$(wildcard runtime/*.c))
 RT_OBJS := $(RT_SRCS:%.c=$(B)/obj/%.o)
 RT_LIB  := $(B)/lib/libruntime.a
 
@@ -15,7 +15,7 @@ OCIRUN_LINK := $(LIBS)
 else
 OCIRUN_LINK := -static -ljansson -lseccomp -lcap -lpthread
 endif
-$(BIN)/ocirun: $(B)/obj/runtime/ocirun.o $(RT_LIB)
+$(BIN)/ocirun: $(B)/obj/runtime/ocirun.o $(B)/obj/runtime/ocirun-tty.o $(RT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) $(OCIRUN_LINK)
 

@@ -2,6 +2,7 @@
 #ifndef NODELET_RUNTIME_IMAGE_INTERNAL_H
 #define NODELET_RUNTIME_IMAGE_INTERNAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -96,5 +97,10 @@ int rt__index_update(const char *store, const char *name, const char *mt, const 
 json_t *rt__index_pick(json_t *index, const char *arch);
 /* Go's GOARCH for this machine ("amd64"). */
 const char *rt__host_arch(void);
+
+/* snprintf of a path under the image store into a PATH_MAX buffer. The
+ * store path's length is checked when the store is set up (at most
+ * PATH_MAX - 256), so a path made from it cannot overflow: abort() if it does. */
+void rt__pathf(char out[PATH_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

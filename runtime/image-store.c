@@ -26,18 +26,6 @@
 
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 
-/* snprintf of a path derived from the store path, whose length was checked
- * on entry (at most PATH_MAX - 256), so it cannot overflow. */
-__attribute__((format(printf, 2, 3))) static void pfmt(char out[PATH_MAX], const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= PATH_MAX)
-		abort();
-}
-
 void rt_image_list_free(rt_image_info_t *v, size_t n)
 {
 	for (size_t i = 0; v != NULL && i < n; i++) {
@@ -153,9 +141,9 @@ static int extract_layout(const char *tar, const char *dir, rt_error_t *err)
 		return -1;
 	}
 	char blobs[PATH_MAX];
-	pfmt(blobs, "%s/blobs", dir);
+	rt__pathf(blobs, "%s/blobs", dir);
 	mkdir(blobs, 0755);
-	pfmt(blobs, "%s/blobs/sha256", dir);
+	rt__pathf(blobs, "%s/blobs/sha256", dir);
 	mkdir(blobs, 0755);
 	int ret = 0;
 	struct archive_entry *e;
@@ -226,8 +214,8 @@ static int extract_layout(const char *tar, const char *dir, rt_error_t *err)
 static int move_blobs(const char *staging, const char *store, rt_error_t *err)
 {
 	char sdir[PATH_MAX], ddir[PATH_MAX];
-	pfmt(sdir, "%s/blobs/sha256", staging);
-	pfmt(ddir, "%s/blobs/sha256", store);
+	rt__pathf(sdir, "%s/blobs/sha256", staging);
+	rt__pathf(ddir, "%s/blobs/sha256", store);
 	DIR *d = opendir(sdir);
 	if (d == NULL)
 		return rt_error_set(err, errno, "opening `%s`", sdir);
@@ -261,14 +249,14 @@ int rt_image_import(const rt_pull_opts_t *opts, const char *tar, char ***names, 
 		return rt_error_set(err, ENAMETOOLONG, "content store path too long");
 	if (rt__store_init(store, err) < 0)
 		return -1;
-	pfmt(staging, "%s/tmp/import-XXXXXX", store);
+	rt__pathf(staging, "%s/tmp/import-XXXXXX", store);
 	if (mkdtemp(staging) == NULL)
 		return rt_error_set(err, errno, "creating `%s`", staging);
 
 	int ret = extract_layout(tar, staging, err);
 	json_t *index = NULL;
 	if (ret == 0) {
-		pfmt(p, "%s/index.json", staging);
+		rt__pathf(p, "%s/index.json", staging);
 		json_error_t jerr;
 		index = json_load_file(p, 0, &jerr);
 		if (index == NULL || !json_is_array(json_object_get(index, "manifests")))

@@ -25,6 +25,16 @@
 
 #include "runtime/image-internal.h"
 
+void rt__pathf(char out[PATH_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_MAX)
+		abort();
+}
+
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/ocirun.h"
 #include "runtime/runtime.h"
 
 static const char *g_root = "/run/ocirun";
@@ -272,101 +273,6 @@ static int wait_child(pid_t pid, const char *what);
 
 /* ---- run with process.terminal and no --console-socket ------------------ */
 
-/* Whether the bundle's config asks for a terminal (errors are left to
- * create, which reports them with the field). */
-static bool wants_terminal(const char *bundle)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	json_t *j = json_load_file(path, 0, NULL);
-	bool t = json_is_true(json_object_get(json_object_get(j, "process"), "terminal"));
-	json_decref(j);
-	return t;
-}
-
-/* Receives the pty master the init sent to our console socket. */
-static int recv_master(int lsock)
-{
-	int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (conn < 0)
-		return -1;
-	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	int fd = -1;
-	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		if (c && c->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	}
-	close(conn);
-	return fd;
-}
-
-/* Copies our stdin to the pty and the pty to our stdout (our terminal raw
- * meanwhile) until the container's side of the pty is gone. */
-static void relay(int master)
-{
-	struct termios saved;
-	bool raw = tcgetattr(0, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(0, TCSANOW, &t);
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(master, TIOCSWINSZ, &ws);
-	}
-	bool in_open = true;
-	char buf[4096];
-	for (;;) {
-		struct pollfd p[2] = {{.fd = master, .events = POLLIN},
-				      {.fd = in_open ? 0 : -1, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents) {
-			ssize_t n = read(master, buf, sizeof(buf));
-			if (n <= 0)
-				break; /* EIO: no process holds the terminal any more */
-			if (write(1, buf, (size_t)n) < 0)
-				break;
-		}
-		if (p[1].revents) {
-			ssize_t n = read(0, buf, sizeof(buf));
-			if (n <= 0)
-				in_open = false;
-			else if (write(master, buf, (size_t)n) < 0)
-				break;
-		}
-	}
-	if (raw)
-		tcsetattr(0, TCSANOW, &saved);
-}
-
-/* A listening socket in a new private directory; *dir receives its path. */
-static int console_listener(char dir[64], char path[96])
-{
-	snprintf(dir, 64, "/tmp/ocirun-console-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, 96, "%s/sock", dir);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0) {
-		if (s >= 0)
-			close(s);
-		unlink(path);
-		rmdir(dir);
-		return -1;
-	}
-	return s;
-}
-
 static int cmd_run(cmd_opts_t *o)
 {
 	if (need_id("run", o, 1))
@@ -376,11 +282,11 @@ static int cmd_run(cmd_opts_t *o)
 	/* A terminal and nobody to hand it to: we hold the pty, as runc does. */
 	int lsock = -1, master = -1;
 	char cdir[64], cpath[96];
-	if (!o->console_socket && wants_terminal(o->bundle ? o->bundle : ".")) {
+	if (!o->console_socket && ocirun__wants_terminal(o->bundle ? o->bundle : ".")) {
 		if (o->detach)
 			return usage_error("run", "--detach with process.terminal needs "
 						  "--console-socket");
-		if ((lsock = console_listener(cdir, cpath)) < 0) {
+		if ((lsock = ocirun__console_listener(cdir, cpath)) < 0) {
 			rt_error_set(&err, errno, "run: making a console socket");
 			return fail(&err);
 		}
@@ -389,7 +295,7 @@ static int cmd_run(cmd_opts_t *o)
 	int rc = do_create("run", o, &pid);
 	if (lsock >= 0) {
 		if (rc == 0)
-			master = recv_master(lsock);
+			master = ocirun__recv_master(lsock);
 		close(lsock);
 		unlink(cpath);
 		rmdir(cdir);
@@ -411,7 +317,7 @@ static int cmd_run(cmd_opts_t *o)
 	if (o->detach)
 		return 0;
 	if (master >= 0) {
-		relay(master);
+		ocirun__relay(master);
 		close(master);
 	}
 	int code = wait_child(pid, "the container");
@@ -681,23 +587,6 @@ static int cmd_ps(cmd_opts_t *o)
 	return 0;
 }
 
-static json_t *strs(const char *const *v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-#define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
-
-static json_t *caps_json(void)
-{
-	size_t n = 0;
-	while (rt_default_capabilities[n] != NULL)
-		n++;
-	return strs(rt_default_capabilities, n);
-}
-
 static int cmd_spec(cmd_opts_t *o)
 {
 	char path[PATH_MAX];
@@ -708,15 +597,17 @@ static int cmd_spec(cmd_opts_t *o)
 		return report(m);
 	}
 	char *text = rt_spec_default();
-	json_t *j = json_loads(text, 0, NULL);
+	FILE *f = fopen(path, "w");
+	int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+	int e = errno;
+	if (f != NULL && fclose(f) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
 	free(text);
-	if (j == NULL)
-		return report("spec: building the default config failed");
-	int rc = json_dump_file(j, path, JSON_INDENT(2));
-	json_decref(j);
-	if (rc < 0) {
+	if (!ok) {
 		rt_error_t err;
-		rt_error_set(&err, errno, "spec: writing `%s`", path);
+		rt_error_set(&err, e, "spec: writing `%s`", path);
 		return fail(&err);
 	}
 	return 0;
@@ -724,44 +615,7 @@ static int cmd_spec(cmd_opts_t *o)
 
 static int cmd_features(void)
 {
-	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
-					 "pid",	   "time", "user",  "uts"};
-	static const char *const hooks[] = {"prestart",	      "createRuntime", "createContainer",
-					    "startContainer", "poststart",     "poststop"};
-	static const char *const mopts[] = {
-	    "async",	     "atime",	   "bind",	"defaults", "dev",
-	    "diratime",	     "dirsync",	   "exec",	"mand",	    "noatime",
-	    "nodev",	     "nodiratime", "noexec",	"nomand",   "norelatime",
-	    "nostrictatime", "nosuid",	   "private",	"rbind",    "relatime",
-	    "remount",	     "ro",	   "rprivate",	"rshared",  "rslave",
-	    "runbindable",   "rw",	   "shared",	"slave",    "strictatime",
-	    "suid",	     "sync",	   "unbindable"};
-	static const char *const acts[] = {
-	    "SCMP_ACT_ALLOW",	     "SCMP_ACT_ERRNO",	     "SCMP_ACT_KILL",
-	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-	    "SCMP_ACT_TRACE",	     "SCMP_ACT_TRAP",	     "SCMP_ACT_NOTIFY"};
-	static const char *const sflags[] = {"SECCOMP_FILTER_FLAG_LOG",
-					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-					     "SECCOMP_FILTER_FLAG_TSYNC"};
-	static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-					  "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-					  "SCMP_CMP_NE"};
-	static const char *const archs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",
-					    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
-	json_t *j = json_pack(
-	    "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
-	    " s:o, s:o, s:o}, s:{s:b}}, s:{s:s}}",
-	    "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks", STRS(hooks),
-	    "mountOptions", STRS(mopts), "linux", "namespaces", STRS(ns), "capabilities",
-	    caps_json(), "cgroup", "v1", 1, "v2", 1, "systemd", 0, "seccomp", "enabled", 1,
-	    "actions", STRS(acts), "operators", STRS(ops), "archs", STRS(archs), "knownFlags",
-	    STRS(sflags), "apparmor", "enabled", 0, "annotations", "org.nodelet.ocirun.note",
-	    "capabilities lists the default set; any known capability may be "
-	    "requested");
-	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-	json_decref(j);
-	if (s == NULL)
-		return report("features: encoding failed");
+	char *s = rt_features_default();
 	printf("%s\n", s);
 	free(s);
 	return 0;

@@ -138,18 +138,6 @@ struct pull {
 	size_t nstaged_manifests;
 };
 
-/* snprintf into a PATH_MAX buffer; a path that long is a configuration error
- * caught when the store is set up, so overflowing here cannot happen. */
-__attribute__((format(printf, 2, 3))) static void pathf(char out[PATH_MAX], const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= PATH_MAX)
-		abort();
-}
-
 static int mkdir_p(const char *path, rt_error_t *err)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)
@@ -183,7 +171,7 @@ static void sweep_stale(const char *tmpdir)
 		char p[PATH_MAX];
 		if (strncmp(e->d_name, "pull-", 5) != 0)
 			continue;
-		pathf(p, "%s/%s", tmpdir, e->d_name);
+		rt__pathf(p, "%s/%s", tmpdir, e->d_name);
 		if (lstat(p, &st) == 0 && now - st.st_mtime > STALE_SECS) {
 			rt_error_t ign;
 			rt__remove_tree(p, &ign);
@@ -196,17 +184,17 @@ static void sweep_stale(const char *tmpdir)
 int rt__store_init(const char *store, rt_error_t *err)
 {
 	char p[PATH_MAX];
-	pathf(p, "%s/blobs/sha256", store);
+	rt__pathf(p, "%s/blobs/sha256", store);
 	if (mkdir_p(p, err) < 0)
 		return rt_error_wrap(err, "content store `%s`", store);
-	pathf(p, "%s/tmp", store);
+	rt__pathf(p, "%s/tmp", store);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return rt_error_set(err, errno, "creating `%s`", p);
 	sweep_stale(p);
-	pathf(p, "%s/oci-layout", store);
+	rt__pathf(p, "%s/oci-layout", store);
 	if (access(p, F_OK) < 0) {
 		char tmp[PATH_MAX];
-		pathf(tmp, "%s/.oci-layout.%d", store, (int)getpid());
+		rt__pathf(tmp, "%s/.oci-layout.%d", store, (int)getpid());
 		FILE *f = fopen(tmp, "we");
 		if (f == NULL)
 			return rt_error_set(err, errno, "creating `%s`", tmp);
@@ -268,7 +256,7 @@ static int blob_sink(void *arg, const void *data, size_t len)
 static int fetch_blob(struct pull *pl, const struct blob *b, rt_error_t *err)
 {
 	char path[PATH_MAX];
-	pathf(path, "%s/%s", pl->staging, b->digest + 7);
+	rt__pathf(path, "%s/%s", pl->staging, b->digest + 7);
 	struct blob_sink s = {.pl = pl, .b = b, .err = err};
 	s.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (s.fd < 0)
@@ -301,7 +289,7 @@ static int stage_manifest(struct pull *pl, const char *body, size_t len, const c
 				    "manifest digest mismatch: expected %s, the registry sent %s",
 				    want, out_digest);
 	char path[PATH_MAX];
-	pathf(path, "%s/%s", pl->staging, out_digest + 7);
+	rt__pathf(path, "%s/%s", pl->staging, out_digest + 7);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return rt_error_set(err, errno, "creating `%s`", path);
@@ -361,7 +349,7 @@ static int add_blob(struct pull *pl, json_t *desc, const char *what, rt_error_t 
 	snprintf(b->digest, sizeof(b->digest), "%s", d);
 	b->size = sz;
 	char path[PATH_MAX];
-	pathf(path, "%s/blobs/sha256/%s", pl->opts->store_dir, d + 7);
+	rt__pathf(path, "%s/blobs/sha256/%s", pl->opts->store_dir, d + 7);
 	struct stat st;
 	/* what is in blobs/ was verified before it was renamed there */
 	b->have = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == sz;
@@ -383,8 +371,8 @@ static int commit_blobs(struct pull *pl, rt_error_t *err)
 			/* the platform manifest before the index that names it */
 			d = pl->staged_manifests[pl->nstaged_manifests - 1 - (i - pl->nblobs)];
 		}
-		pathf(from, "%s/%s", pl->staging, d + 7);
-		pathf(to, "%s/blobs/sha256/%s", pl->opts->store_dir, d + 7);
+		rt__pathf(from, "%s/%s", pl->staging, d + 7);
+		rt__pathf(to, "%s/blobs/sha256/%s", pl->opts->store_dir, d + 7);
 		if (rename(from, to) < 0)
 			return rt_error_set(err, errno, "moving blob `%s` to `%s`", from, to);
 	}
@@ -396,9 +384,10 @@ int rt__index_update(const char *store, const char *name, const char *mt, const 
 		     int64_t size, rt_error_t *err)
 {
 	char lock[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
-	pathf(lock, "%s/index.lock", store);
-	pathf(path, "%s/index.json", store);
-	pathf(tmp, "%s/.index.json.%d.%lx", store, (int)getpid(), (unsigned long)pthread_self());
+	rt__pathf(lock, "%s/index.lock", store);
+	rt__pathf(path, "%s/index.json", store);
+	rt__pathf(tmp, "%s/.index.json.%d.%lx", store, (int)getpid(),
+		  (unsigned long)pthread_self());
 	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0)
 		return rt_error_set(err, errno, "opening `%s`", lock);
@@ -596,7 +585,7 @@ int rt_image_pull(const rt_pull_opts_t *opts, const char *ref, rt_image_t **out,
 	} else {
 		ret = rt__store_init(opts->store_dir, err);
 		if (ret == 0) {
-			pathf(pl.staging, "%s/tmp/pull-XXXXXX", opts->store_dir);
+			rt__pathf(pl.staging, "%s/tmp/pull-XXXXXX", opts->store_dir);
 			if (mkdtemp(pl.staging) == NULL) {
 				ret = rt_error_set(err, errno, "creating `%s`", pl.staging);
 				pl.staging[0] = '\0';

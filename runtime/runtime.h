@@ -169,6 +169,9 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
  * profile, a deny-all device rule, pid/net/ipc/uts/mount namespaces, a
  * read-only root "rootfs", args ["sh"]. New malloc'd string; caller frees. */
 char *rt_spec_default(void);
+/* The features document of `ocirun features` (runtime-spec features.md), as
+ * a new malloc'd string. */
+char *rt_features_default(void);
 
 /* The secure defaults shared by `ocirun spec` and the nodelet's container
  * configs, NULL-terminated: Docker's default capability set, and the /proc and

@@ -98,3 +98,58 @@ char *rt_spec_default(void)
 	}
 	return s;
 }
+
+/* What `ocirun features` prints (runtime-spec features.md). */
+char *rt_features_default(void)
+{
+
+	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network", "pid",
+					 "time",   "user", "uts",   NULL};
+	static const char *const hooks[] = {"prestart",
+					    "createRuntime",
+					    "createContainer",
+					    "startContainer",
+					    "poststart",
+					    "poststop",
+					    NULL};
+	static const char *const mopts[] = {
+	    "async",	     "atime",	   "bind",	 "defaults", "dev",
+	    "diratime",	     "dirsync",	   "exec",	 "mand",     "noatime",
+	    "nodev",	     "nodiratime", "noexec",	 "nomand",   "norelatime",
+	    "nostrictatime", "nosuid",	   "private",	 "rbind",    "relatime",
+	    "remount",	     "ro",	   "rprivate",	 "rshared",  "rslave",
+	    "runbindable",   "rw",	   "shared",	 "slave",    "strictatime",
+	    "suid",	     "sync",	   "unbindable", NULL};
+	static const char *const acts[] = {"SCMP_ACT_ALLOW",	   "SCMP_ACT_ERRNO",
+					   "SCMP_ACT_KILL",	   "SCMP_ACT_KILL_PROCESS",
+					   "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+					   "SCMP_ACT_TRACE",	   "SCMP_ACT_TRAP",
+					   "SCMP_ACT_NOTIFY",	   NULL};
+	static const char *const sflags[] = {"SECCOMP_FILTER_FLAG_LOG",
+					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					     "SECCOMP_FILTER_FLAG_TSYNC", NULL};
+	static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+					  "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+					  "SCMP_CMP_NE", NULL};
+	static const char *const archs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+					    "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
+					    "SCMP_ARCH_ARM", NULL};
+	json_t *j =
+	    json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
+		      " s:o, s:o, s:o}, s:{s:b}}, s:{s:s}}",
+		      "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks", strv(hooks),
+		      "mountOptions", strv(mopts), "linux", "namespaces", strv(ns), "capabilities",
+		      strv(rt_default_capabilities), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+		      "seccomp", "enabled", 1, "actions", strv(acts), "operators", strv(ops),
+		      "archs", strv(archs), "knownFlags", strv(sflags), "apparmor", "enabled", 0,
+		      "annotations", "org.nodelet.ocirun.note",
+		      "capabilities lists the default set; any known capability may be "
+		      "requested");
+	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	json_decref(j);
+	if (s == NULL) {
+		fputs("libruntime: out of memory\n", stderr);
+		abort();
+	}
+	return s;
+}

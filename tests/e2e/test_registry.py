@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from cluster import BUILD  # noqa: E402
+from cluster import BUILD, mounts_under  # noqa: E402
+from image_fixtures import TOOL, tool, workdir  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = Path(os.environ.get("RT_IMAGE_TOOL", BUILD / "tests" / "rt-image-tool"))
 TMP_BASE = Path(os.environ.get("NODELET_E2E_TMP", "/tmp/nodelet-e2e"))
 REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 SKOPEO = shutil.which("skopeo") or "/usr/bin/skopeo"
@@ -53,13 +53,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def mounts_under(path):
-    path = str(path)
-    with open("/proc/self/mountinfo") as f:
-        return [l.split()[4] for l in f
-                if l.split()[4] == path or l.split()[4].startswith(path + "/")]
-
-
 def wait_for(cond, what, timeout=15):
     deadline = time.monotonic() + timeout
     last = None
@@ -74,29 +67,6 @@ def wait_for(cond, what, timeout=15):
 
 
 # ---- fixtures -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tool():
-    if "RT_IMAGE_TOOL" not in os.environ:
-        r = run("make", "-C", REPO, "--no-print-directory", f"B={BUILD}", str(BUILD / "tests" / "rt-image-tool"),
-                check=False, timeout=300)
-        assert r.returncode == 0, "building rt-image-tool failed:\n" + r.stdout + r.stderr
-    assert TOOL.exists()
-    return TOOL
-
-
-@pytest.fixture(scope="module")
-def workdir():
-    TMP_BASE.mkdir(parents=True, exist_ok=True)
-    d = TMP_BASE / ("nltreg" + secrets.token_hex(4))
-    d.mkdir()
-    try:
-        yield d
-    finally:
-        for m in sorted(mounts_under(d), key=len, reverse=True):
-            run("umount", "-l", m, check=False)
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
