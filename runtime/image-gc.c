@@ -304,6 +304,12 @@ int rt_image_gc(const rt_image_gc_opts_t *o, rt_image_gc_result_t *res, rt_error
 	memset(res, 0, sizeof(*res));
 	if (strlen(o->store_dir) > PATH_MAX - 256)
 		return rt_error_set(err, ENAMETOOLONG, "content store path too long");
+	/* Nothing pulled yet: nothing to collect, and the store directory (whose
+	 * filesystem would be measured) may not exist. */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/index.json", o->store_dir);
+	if (access(path, F_OK) < 0)
+		return 0;
 	int64_t now = o->now ? o->now : (int64_t)time(NULL);
 	int64_t target = INT64_MAX;
 	if (!o->all) {
@@ -320,10 +326,6 @@ int rt_image_gc(const rt_image_gc_opts_t *o, rt_image_gc_result_t *res, rt_error
 		else
 			target = (int64_t)(res->used - (uint64_t)o->low_pct * res->total / 100);
 	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/index.json", o->store_dir);
-	if (access(path, F_OK) < 0)
-		return 0; /* nothing pulled yet */
 	int lfd = lock_store(o->store_dir, err);
 	if (lfd < 0)
 		return -1;
