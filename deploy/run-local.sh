@@ -46,6 +46,14 @@ cleanup() {
 
 # Removes what an earlier run may have left (a killed make run, a crash).
 sweep() {
+	# Daemons of a run that was killed without its clean-up (terminal closed).
+	if [ -f "$RUN/daemons.pid" ]; then
+		for pid in $(cat "$RUN/daemons.pid"); do
+			# Only if the pid is still one of ours, not a reused number.
+			tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$BIN/" && kill "$pid"
+		done
+		sleep 0.5
+	fi
 	for pf in "$RUN"/node/pods/*/containers/*/status-*/pid; do
 		[ -f "$pf" ] || continue
 		for pid in $(cat "$pf"); do kill -9 "$pid" 2>/dev/null; done
@@ -72,12 +80,13 @@ sweep() {
 
 sweep
 mkdir -p "$RUN"
-trap cleanup INT TERM EXIT
+trap cleanup INT TERM HUP EXIT
 
 echo "== starting schedd on $SERVER"
 setsid "$BIN/schedd" --listen "127.0.0.1:$PORT" --data "$RUN/schedd" --heartbeat-interval 2s \
 	>"$RUN/schedd.log" 2>&1 &
 schedd_pid=$!
+echo "$schedd_pid" >>"$RUN/daemons.pid"
 i=0
 until curl -sf "$SERVER/healthz" >/dev/null 2>&1; do
 	i=$((i + 1))
@@ -92,6 +101,7 @@ setsid "$BIN/nodelet" --server "ws://127.0.0.1:$PORT" --root "$RUN/node" --cgrou
 	--bridge "$BRIDGE" --image-dir "$BUILD/images" --log-dir "$RUN/pods" \
 	>"$RUN/nodelet.log" 2>&1 &
 nodelet_pid=$!
+echo "$nodelet_pid" >>"$RUN/daemons.pid"
 
 i=0
 until $SCHEDCTL get nodes 2>/dev/null | grep -q ' Ready'; do
