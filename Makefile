@@ -30,7 +30,8 @@ DEB_PKGS := build-essential pkg-config libuv1-dev libwebsockets-dev libwebsocket
             protobuf-c-compiler libprotobuf-c-dev libjansson-dev libseccomp-dev libsqlite3-dev \
             libcap-dev libmnl-dev libarchive-dev libcurl4-openssl-dev libcmocka-dev libyaml-dev \
             busybox-static python3 python3-pytest python3-pytest-timeout iproute2 util-linux curl crun runc \
-            docker-registry skopeo apache2-utils openssl clang libclang-rt-14-dev clang-format
+            docker-registry skopeo apache2-utils openssl clang libclang-rt-14-dev clang-format \
+            golang-go golang-github-opencontainers-runtime-tools-dev
 
 .PHONY: all deps test unit e2e bench run install clean image fmt check-fmt
 all: binaries

@@ -66,3 +66,36 @@ int node__write_atomic(const char *path, const char *data, size_t len, mode_t mo
 {
 	return node__write_file(path, data, len, mode, 1, err);
 }
+
+int node__copy_file(const char *src, const char *dst, mode_t mode, rt_error_t *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return rt_error_set(err, errno, "opening `%s`", src);
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return rt_error_set(err, errno, "writing `%s`", tmp);
+	}
+	char buf[65536];
+	ssize_t r;
+	int rc = 0;
+	while ((r = read(in, buf, sizeof buf)) > 0) {
+		if (write(out, buf, (size_t)r) != r) {
+			rc = rt_error_set(err, errno, "writing `%s`", tmp);
+			break;
+		}
+	}
+	if (r < 0)
+		rc = rt_error_set(err, errno, "reading `%s`", src);
+	close(in);
+	if (fchmod(out, mode) < 0 || close(out) < 0)
+		rc = rc ? rc : rt_error_set(err, errno, "writing `%s`", tmp);
+	if (rc == 0 && rename(tmp, dst) < 0)
+		rc = rt_error_set(err, errno, "renaming `%s`", tmp);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}

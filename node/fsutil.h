@@ -21,4 +21,8 @@ int node__write_file(const char *path, const char *data, size_t len, mode_t mode
 int node__write_atomic(const char *path, const char *data, size_t len, mode_t mode,
 		       rt_error_t *err);
 
+/* Copies src to dst atomically (a temporary file beside dst, then rename), so
+ * a process running the old dst is not disturbed; dst gets mode. */
+int node__copy_file(const char *src, const char *dst, mode_t mode, rt_error_t *err);
+
 #endif

@@ -70,37 +70,11 @@ static int prepare_pause_rootfs(node_t *n, rt_error_t *err)
 		if (node__mkdir_p(d, 0755, err) < 0)
 			return -1;
 	}
-	int in = open(n->cfg->pause_path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return rt_error_set(err, errno, "opening the pause binary `%s`",
-				    n->cfg->pause_path);
-	char tmp[4200], dst[4200];
-	snprintf(tmp, sizeof tmp, "%s/.pause.tmp", n->pause_rootfs);
+	char dst[4200];
 	snprintf(dst, sizeof dst, "%s/pause", n->pause_rootfs);
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (out < 0) {
-		close(in);
-		return rt_error_set(err, errno, "writing `%s`", tmp);
-	}
-	char buf[65536];
-	ssize_t r;
-	int rc = 0;
-	while ((r = read(in, buf, sizeof buf)) > 0) {
-		if (write(out, buf, (size_t)r) != r) {
-			rc = rt_error_set(err, errno, "writing `%s`", tmp);
-			break;
-		}
-	}
-	if (r < 0)
-		rc = rt_error_set(err, errno, "reading `%s`", n->cfg->pause_path);
-	close(in);
-	if (fchmod(out, 0755) < 0 || close(out) < 0)
-		rc = rc ? rc : rt_error_set(err, errno, "writing `%s`", tmp);
-	if (rc == 0 && rename(tmp, dst) < 0)
-		rc = rt_error_set(err, errno, "renaming `%s`", tmp);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	if (node__copy_file(n->cfg->pause_path, dst, 0755, err) < 0)
+		return rt_error_wrap(err, "installing the pause binary");
+	return 0;
 }
 
 static int prepare(node_t *n)

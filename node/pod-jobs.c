@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "node/ctr.h"
+#include "node/fsutil.h"
 #include "node/nodelet-internal.h"
 
 void node_status_dir(const node_ctr_t *c, int restart, char *out, size_t len)
@@ -85,6 +86,30 @@ static int write_hosts(const node_pod_t *p, const char *ip, rt_error_t *err)
 	return node__write_file(path, text, (size_t)len, 0644, 0, err);
 }
 
+/* The pause container's root inside its bundle (an OCI bundle holds its root):
+ * the mount points and a hard link to the node's pause binary (a copy when the
+ * link cannot be made), so that no pod shares or copies more than an inode. */
+static int sandbox_rootfs(node_t *n, const char *rootfs, rt_error_t *err)
+{
+	static const char *const dirs[] = {"dev", "proc", "sys", "etc", "tmp"};
+	char d[4300];
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(d, sizeof d, "%s/%s", rootfs, dirs[i]);
+		if (node__mkdir_p(d, 0755, err) < 0)
+			return rt_error_wrap(err, "making the sandbox root");
+	}
+	char src[4300];
+	snprintf(src, sizeof src, "%s/pause", n->pause_rootfs);
+	snprintf(d, sizeof d, "%s/pause", rootfs);
+	if (unlink(d) < 0 && errno != ENOENT)
+		return rt_error_set(err, errno, "replacing `%s`", d);
+	if (link(src, d) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EPERM)
+		return rt_error_set(err, errno, "linking the pause binary to `%s`", d);
+	return node__copy_file(src, d, 0755, err);
+}
+
 void node_job_sandbox(node_job_t *j)
 {
 	node_pod_t *p = j->pod;
@@ -121,7 +146,11 @@ void node_job_sandbox(node_job_t *j)
 	node_rm_rf(status, &ign);
 	if (node__mkdir_p(status, 0700, err) < 0)
 		return;
-	if (node_sandbox_write_config(&p->pod, n->pause_rootfs, bundle, pause_cg, err) < 0) {
+	char rootfs[sizeof bundle + 8];
+	snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle);
+	if (sandbox_rootfs(n, rootfs, err) < 0)
+		return;
+	if (node_sandbox_write_config(&p->pod, rootfs, bundle, pause_cg, err) < 0) {
 		rt_error_wrap(err, "writing the sandbox config");
 		return;
 	}

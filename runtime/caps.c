@@ -33,11 +33,40 @@ static int last_cap(void)
 	return last;
 }
 
+/* Capabilities of the config this process cannot grant (not in its own
+ * bounding set): found by rt__caps_drop_bounding, left out by
+ * rt__caps_apply. One process applies one config. */
+static uint64_t ungrantable;
+
+/* config.md, process.capabilities: one that cannot be granted MUST be
+ * logged as a warning (and is skipped). */
+static void warn_ungrantable(int c)
+{
+	char *name = cap_to_name((cap_value_t)c);
+	char upper[64] = "";
+	for (size_t i = 0; name && name[i] && i + 1 < sizeof(upper); i++) {
+		upper[i] = (char)toupper((unsigned char)name[i]);
+		upper[i + 1] = '\0';
+	}
+	dprintf(2,
+		"ocirun: warning: process.capabilities: %s (%d) is not in the runtime's "
+		"bounding set, so it cannot be granted: skipped\n",
+		upper[0] ? upper : "?", c);
+	cap_free(name);
+}
+
 int rt__caps_drop_bounding(const rt_config_t *cfg, rt_error_t *err)
 {
 	if (!cfg->has_caps)
 		return 0;
+	uint64_t want = 0;
+	for (int s = 0; s < RT_CAP_NSETS; s++)
+		want |= cfg->caps[s];
 	for (int c = 0; c <= last_cap(); c++) {
+		if ((want & (1ULL << c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 0) {
+			ungrantable |= 1ULL << c;
+			warn_ungrantable(c);
+		}
 		if (cfg->caps[RT_CAP_BOUNDING] & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -62,7 +91,7 @@ int rt__caps_apply(const rt_config_t *cfg, rt_error_t *err)
 		   {RT_CAP_INHERITABLE, CAP_INHERITABLE}};
 	for (size_t m = 0; m < 3; m++)
 		for (int c = 0; c <= last_cap(); c++)
-			if (cfg->caps[map[m].set] & (1ULL << c)) {
+			if (cfg->caps[map[m].set] & ~ungrantable & (1ULL << c)) {
 				cap_value_t v = c;
 				cap_set_flag(caps, map[m].flag, 1, &v, CAP_SET);
 			}
@@ -76,8 +105,8 @@ int rt__caps_apply(const rt_config_t *cfg, rt_error_t *err)
 	/* The kernel raises an ambient capability only when it is permitted and
 	 * inheritable; configs (runc's own `spec`) often list ambient ones without
 	 * inheritable. runc and crun skip those; so do we. */
-	uint64_t ambient =
-	    cfg->caps[RT_CAP_AMBIENT] & cfg->caps[RT_CAP_PERMITTED] & cfg->caps[RT_CAP_INHERITABLE];
+	uint64_t ambient = cfg->caps[RT_CAP_AMBIENT] & cfg->caps[RT_CAP_PERMITTED] &
+			   cfg->caps[RT_CAP_INHERITABLE] & ~ungrantable;
 	for (int c = 0; c <= last_cap(); c++)
 		if ((ambient & (1ULL << c)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)

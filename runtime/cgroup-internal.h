@@ -40,15 +40,32 @@ typedef struct rt__cgroup_ops {
 struct rt__cgroup_driver {
 	const rt__cgroup_ops_t *ops;
 	char root[512]; /* "/sys/fs/cgroup" (v1: parent of the controller dirs) */
-	/* v1: the controller hierarchies in use, deduplicated ("memory", "cpu"...);
-	 * hier[0] is the one whose cgroup.procs lists a cgroup's processes. */
-	char hier[6][32];
+	/* v1: every mounted hierarchy, deduplicated by mount ("memory", "cpu",
+	 * "blkio", "cpuset", "systemd" for name=systemd...): each container's
+	 * cgroup is made, entered and removed in all of them, as runc and crun
+	 * do. hier[0] is the one whose cgroup.procs lists a cgroup's processes
+	 * (memory when mounted). */
+	char hier[16][32];
 	int nhier;
-	/* v1: hierarchies used only by the cgroups that ask for them (cpuset,
-	 * devices, blkio): entered and removed where the directory exists. */
+	/* v1: the names under root that are mounted controllers (symlinks
+	 * included: "net_prio" -> "net_cls,net_prio"), to know what a config
+	 * may ask for. */
+	char avail[24][32];
+	int navail;
+	/* v1: trees entered and removed only where the cgroup's directory
+	 * exists: the hybrid cgroup2 tree ("unified"). */
 	char opt[4][32];
 	int nopt;
+	/* v1 on a hybrid host: a cgroup2 tree at root/unified (also in opt[]
+	 * as "unified"), where hugepageLimits and linux.resources.unified go
+	 * for the controllers it holds. */
+	bool hybrid;
 };
+
+/* Marks a v1 driver hybrid: its cgroup2 tree at root/unified takes what
+ * only it can apply, and is entered and removed like the optional
+ * hierarchies. */
+void rt__cgroup_v1_set_hybrid(rt__cgroup_driver_t *d);
 
 /* Fills d with the v1 driver over controller hierarchies at root/<controller>. */
 void rt__cgroup_v1_driver(const char *root, rt__cgroup_driver_t *d);
@@ -78,5 +95,32 @@ int rt__cgroup_read_keyed(const char *file, const char *key, uint64_t *out, rt_e
 int rt__cgroup_read_u64(const char *file, uint64_t *out, rt_error_t *err);
 /* Removes dir and every directory below it, deepest first (rmdir only). */
 int rt__cgroup_rmdir_tree(const char *dir, rt_error_t *err);
+
+/* ---- cgroup2 files shared by the v2 driver and the hybrid v1 driver ---- */
+
+/* Whether controller ctl is listed in root/cgroup.controllers ("cgroup":
+ * always, those files need no controller). */
+bool rt__cgroup2_available(const char *root, const char *ctl);
+/* Enables the controllers ctls (space-separated, "" for none) in the
+ * subtree_control of root and of every ancestor of clean (a cleaned
+ * path below root), top down; with create, makes the missing directories
+ * on the way (mode 0755), clean itself included. */
+int rt__cgroup2_prepare(const char *root, const char *clean, const char *ctls, bool create,
+			rt_error_t *err);
+/* hugepageLimits into dir: hugetlb.<size>.<limit_file> ("max" on cgroup2,
+ * "limit_in_bytes" on v1), and hugetlb.<size>.rsvd.<limit_file> where the
+ * kernel has reservation accounting. Errors name the field. */
+int rt__cgroup_hugetlb(const char *dir, const struct rt__cgroup_extra *x, const char *limit_file,
+		       rt_error_t *err);
+/* linux.resources.unified into dir, one file per key. Errors name the key. */
+int rt__cgroup2_unified(const char *dir, const struct rt__cgroup_extra *x, rt_error_t *err);
+/* linux.resources.rdma into dir/rdma.max ("dev hca_handle=N hca_object=M"),
+ * the same on v1 and v2. Errors name the device. */
+int rt__cgroup_rdma(const char *dir, const struct rt__cgroup_extra *x, rt_error_t *err);
+/* The controllers (space-separated, deduplicated, "cgroup" left out) the
+ * unified keys of x and, with hugetlb, its hugepageLimits need. When
+ * root lacks one, fails naming the key. */
+int rt__cgroup2_needs(const char *root, const struct rt__cgroup_extra *x, bool hugetlb, char *out,
+		      size_t n, rt_error_t *err);
 
 #endif

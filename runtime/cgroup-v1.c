@@ -1,5 +1,11 @@
 /* The cgroup v1 driver: one directory per controller hierarchy
- * (root/memory/<path>, root/cpu/<path>, ...). Used on legacy and hybrid hosts. */
+ * (root/memory/<path>, root/cpu/<path>, ...). Used on legacy and hybrid hosts.
+ * A container's cgroup is made, entered and removed in every mounted
+ * hierarchy (memory, pids, cpu, cpuacct, devices, blkio, cpuset, freezer,
+ * name=systemd...), as runc and crun do; what a config asks of an unmounted
+ * controller is refused before anything is written. On
+ * a hybrid host, hugepageLimits (without a v1 hugetlb hierarchy) and
+ * linux.resources.unified go to the cgroup2 tree at root/unified. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,13 +13,19 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 #include "runtime/cgroup-internal.h"
 #include "runtime/rt-internal.h"
 
-/* memory first: its cgroup.procs is the one read for the process list. */
+/* memory first: its cgroup.procs is the one read for the process list;
+ * then every other hierarchy mounted under the root. */
 static const char *const controllers[] = {"memory", "pids", "cpu", "cpuacct"};
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 
 static int cg_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *out,
 		  size_t n, rt_error_t *err)
@@ -108,11 +120,26 @@ static int v1_set_limits(const rt__cgroup_driver_t *d, const char *path,
 	return 0;
 }
 
+static bool is_cpuset(const char *hier)
+{
+	return strcmp(hier, "cpuset") == 0 || strncmp(hier, "cpuset,", 7) == 0 ||
+	       strstr(hier, ",cpuset") != NULL;
+}
+
+static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *hier, const char *path,
+			    rt_error_t *err);
+
 static int v1_create(const rt__cgroup_driver_t *d, const char *path, const rt_cgroup_limits_t *l,
 		     rt_error_t *err)
 {
 	for (int i = 0; i < d->nhier; i++) {
 		char dir[3072];
+		/* a new cpuset takes no process before it has cpus and mems */
+		if (is_cpuset(d->hier[i])) {
+			if (v1_cpuset_create(d, d->hier[i], path, err) < 0)
+				return rt_error_wrap(err, "creating cgroup `%s`", path);
+			continue;
+		}
 		if (cg_dir(d, d->hier[i], path, dir, sizeof(dir), err) < 0 ||
 		    rt__mkdir_p(dir, 0755, err) < 0)
 			return rt_error_wrap(err, "creating cgroup `%s`", path);
@@ -122,14 +149,15 @@ static int v1_create(const rt__cgroup_driver_t *d, const char *path, const rt_cg
 	return 0;
 }
 
-/* The optional hierarchies (cpuset, devices, blkio) where path has a
- * directory: the ones set_extra made. */
+/* The hybrid cgroup2 tree where path has a directory (set_extra made it). */
 static int v1_enter_opt(const rt__cgroup_driver_t *d, const char *path, const char *file,
 			const char *what, rt_error_t *err)
 {
 	for (int i = 0; i < d->nopt; i++) {
 		char f[4096];
-		if (v1_file(d, d->opt[i], path, file, f, sizeof(f), err) < 0)
+		/* cgroup2 has no `tasks`; "0" into cgroup.procs moves the writer */
+		const char *fl = strcmp(d->opt[i], "unified") == 0 ? "cgroup.procs" : file;
+		if (v1_file(d, d->opt[i], path, fl, f, sizeof(f), err) < 0)
 			return -1;
 		if (access(f, F_OK) == 0 && rt__write_file(f, what, err) < 0)
 			return rt_error_wrap(err, "moving into cgroup `%s`", path);
@@ -163,23 +191,41 @@ static int v1_enter_self(const rt__cgroup_driver_t *d, const char *path, rt_erro
 
 /* ---- cpuset, devices, blkio, memory reservation (set_extra) ------------- */
 
-/* Creates path in the cpuset hierarchy: a new v1 cpuset starts with empty
- * cpus and mems and takes no process until they are set, so each level
- * gets its parent's first. */
-static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *path, rt_error_t *err)
+/* Creates path in the cpuset hierarchy hier: a new v1 cpuset starts with
+ * empty cpus and mems and takes no process until they are set, so each
+ * level gets its parent's first (as runc does). */
+static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *hier, const char *path,
+			    rt_error_t *err)
 {
 	char clean[1024], dir[3072], parent[3072];
 	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
 		return -1;
-	snprintf(parent, sizeof(parent), "%s/cpuset", d->root);
+	/* Usually the parent exists and hands its cpus and mems down
+	 * (clone_children, set below on the levels made here): one mkdir and
+	 * two reads. */
+	snprintf(dir, sizeof(dir), "%s/%s/%s", d->root, hier, clean);
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+		bool full = true;
+		static const char *const fs[] = {"cpuset.cpus", "cpuset.mems"};
+		for (int i = 0; i < 2 && full; i++) {
+			char f[4096];
+			snprintf(f, sizeof(f), "%s/%s", dir, fs[i]);
+			cleanup_free char *cur = rt__read_file(f, NULL, NULL);
+			full = cur != NULL && cur[0] != '\n' && cur[0] != '\0';
+		}
+		if (full)
+			return 0;
+	}
+	snprintf(parent, sizeof(parent), "%s/%s", d->root, hier);
 	for (char *p = clean;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;
 		*p = '\0';
-		snprintf(dir, sizeof(dir), "%s/cpuset/%s", d->root, clean);
+		snprintf(dir, sizeof(dir), "%s/%s/%s", d->root, hier, clean);
 		*p = c;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		bool made = mkdir(dir, 0755) == 0;
+		if (!made && errno != EEXIST)
 			return rt_error_set(err, errno, "creating cgroup `%s`", dir);
 		static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 		for (int i = 0; i < 2; i++) {
@@ -194,6 +240,14 @@ static int v1_cpuset_create(const rt__cgroup_driver_t *d, const char *path, rt_e
 			cleanup_free char *up = rt__read_file(pf, NULL, err);
 			if (up == NULL || rt__write_file(f, up, err) < 0)
 				return -1;
+		}
+		/* A level made here above the leaf hands cpus and mems to the
+		 * children the kernel makes (clone_children): the leaf then
+		 * needs no write (each cpuset write costs ~0.07 ms). */
+		if (made && c != '\0') {
+			char f[4096];
+			snprintf(f, sizeof(f), "%s/cgroup.clone_children", dir);
+			(void)rt__write_file(f, "1", NULL);
 		}
 		snprintf(parent, sizeof(parent), "%s", dir);
 		if (c == '\0')
@@ -254,9 +308,55 @@ static int v1_devices(const rt__cgroup_driver_t *d, const char *path, const rt__
 	return 0;
 }
 
+/* Whether controller ctl is mounted (under its own name or as a link). */
+static bool has_opt(const rt__cgroup_driver_t *d, const char *ctl)
+{
+	for (int i = 0; i < d->navail; i++)
+		if (strcmp(d->avail[i], ctl) == 0)
+			return true;
+	return false;
+}
+
+/* What this host cannot apply, refused before anything is written. */
+static int v1_refuse(const rt__cgroup_driver_t *d, const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	const char *field = NULL, *ctl = NULL;
+	size_t nthr = 0;
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		nthr += x->nthrottle[k];
+	if (x->has_class_id && !has_opt(d, "net_cls"))
+		field = "network.classID", ctl = "net_cls";
+	else if (x->nnet_prios && !has_opt(d, "net_prio"))
+		field = "network.priorities", ctl = "net_prio";
+	else if (x->rdma && !has_opt(d, "rdma"))
+		field = "rdma", ctl = "rdma";
+	else if ((x->blkio_weight > 0 || x->blkio_leaf_weight > 0 || x->nweight_devices || nthr) &&
+		 !has_opt(d, "blkio"))
+		field = "blockIO", ctl = "blkio";
+	else if (x->nhugepages && !has_opt(d, "hugetlb") && !d->hybrid)
+		field = "hugepageLimits", ctl = "hugetlb";
+	else if ((x->cpus || x->mems) && !has_opt(d, "cpuset"))
+		field = "cpu.cpus", ctl = "cpuset";
+	if (field)
+		return rt__error_plain(err, ENOTSUP,
+				       "linux.resources.%s: the %s cgroup controller is not "
+				       "available on this host (no hierarchy at `%s/%s`)",
+				       field, ctl, d->root, ctl);
+	if (x->unified && !d->hybrid)
+		return rt__error_plain(err, ENOTSUP,
+				       "linux.resources.unified: this host has no cgroup2 tree "
+				       "(cgroup v1 only)");
+	return 0;
+}
+
+static int v1_set_more(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		       rt_error_t *err);
+
 static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 			const struct rt__cgroup_extra *x, rt_error_t *err)
 {
+	if (v1_refuse(d, x, err) < 0)
+		return -1;
 	if (x->memory_reservation > 0 && v1_write(d, "memory", path, "memory.soft_limit_in_bytes",
 						  x->memory_reservation, err) < 0)
 		return rt_error_wrap(err, "linux.resources.memory.reservation");
@@ -278,7 +378,7 @@ static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 	}
 	if (x->cpus || x->mems) {
 		char f[4096];
-		if (v1_cpuset_create(d, path, err) < 0)
+		if (v1_cpuset_create(d, "cpuset", path, err) < 0)
 			return rt_error_wrap(err, "linux.resources.cpu");
 		if (x->cpus && (v1_file(d, "cpuset", path, "cpuset.cpus", f, sizeof(f), err) < 0 ||
 				rt__write_file(f, x->cpus, err) < 0))
@@ -289,6 +389,228 @@ static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 	}
 	if (x->ndevices && v1_devices(d, path, x, err) < 0)
 		return -1;
+	return v1_set_more(d, path, x, err);
+}
+
+/* ---- memory, cpu, blkio, hugetlb, network, rdma, unified (set_extra) ---- */
+
+/* The directory of path in hierarchy ctl, created. */
+static int opt_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *dir,
+		   size_t n, rt_error_t *err)
+{
+	if (cg_dir(d, ctl, path, dir, n, err) < 0)
+		return -1;
+	return rt__mkdir_p(dir, 0755, err);
+}
+
+/* Writes s to dir/file; a missing file is ENOTSUP saying why (what). */
+static int put(const char *dir, const char *file, const char *s, const char *what, rt_error_t *err)
+{
+	char f[4096];
+	snprintf(f, sizeof(f), "%s/%s", dir, file);
+	if (access(f, F_OK) < 0)
+		return rt__error_plain(err, ENOTSUP, "%s (no `%s`)", what, f);
+	return rt__write_file(f, s, err);
+}
+
+/* cpu.rt_runtime_us: a cgroup gets no more real-time share than its
+ * parent, whose default is 0: each ancestor below the root is raised to
+ * the share asked for (as crun does), then the cgroup's own. */
+static int v1_cpu_rt(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		     rt_error_t *err)
+{
+	char dir[3072], f[4096], clean[1024];
+	if (cg_dir(d, "cpu", path, dir, sizeof(dir), err) < 0 ||
+	    rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
+		return -1;
+	const char *nort = "the kernel has no real-time group scheduling (CONFIG_RT_GROUP_SCHED)";
+	if (x->cpu_realtime_period > 0) {
+		snprintf(f, sizeof(f), "%lld", (long long)x->cpu_realtime_period);
+		if (put(dir, "cpu.rt_period_us", f, nort, err) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu.realtimePeriod");
+	}
+	if (x->cpu_realtime_runtime <= 0)
+		return 0;
+	uint64_t period = 1000000;
+	snprintf(f, sizeof(f), "%s/cpu.rt_period_us", dir);
+	if (access(f, F_OK) < 0)
+		return rt__error_plain(err, ENOTSUP, "linux.resources.cpu.realtimeRuntime: %s",
+				       nort);
+	if (rt__cgroup_read_u64(f, &period, err) < 0 || period == 0)
+		return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
+	for (char *p = strchr(clean, '/'); p; p = strchr(p + 1, '/')) {
+		char adir[3072];
+		uint64_t ap = 0, ar = 0;
+		*p = '\0';
+		snprintf(adir, sizeof(adir), "%s/cpu/%s", d->root, clean);
+		*p = '/';
+		snprintf(f, sizeof(f), "%s/cpu.rt_period_us", adir);
+		if (rt__cgroup_read_u64(f, &ap, err) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
+		snprintf(f, sizeof(f), "%s/cpu.rt_runtime_us", adir);
+		cleanup_free char *cur = rt__read_file(f, NULL, err);
+		if (cur == NULL)
+			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
+		ar = cur[0] == '-' ? UINT64_MAX : strtoull(cur, NULL, 10);
+		uint64_t need = ((uint64_t)x->cpu_realtime_runtime * ap + period - 1) / period;
+		if (ar < need && rt__write_filef(f, err, "%" PRIu64, need) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime: raising "
+						  "the parent's share");
+	}
+	snprintf(f, sizeof(f), "%lld", (long long)x->cpu_realtime_runtime);
+	if (put(dir, "cpu.rt_runtime_us", f, nort, err) < 0)
+		return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
+	return 0;
+}
+
+static int v1_blkio(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		    rt_error_t *err)
+{
+	static const char *const thr_file[] = {
+	    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
+	static const char *const thr_field[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+						"throttleReadIOPSDevice",
+						"throttleWriteIOPSDevice"};
+	char dir[3072], v[64], f[4096];
+	if (opt_dir(d, "blkio", path, dir, sizeof(dir), err) < 0)
+		return rt_error_wrap(err, "linux.resources.blockIO");
+	if (x->blkio_leaf_weight > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)x->blkio_leaf_weight);
+		if (put(dir, "blkio.leaf_weight", v,
+			"this host's blkio controller has no leaf weight (CFQ only)", err) < 0)
+			return rt_error_wrap(err, "linux.resources.blockIO.leafWeight");
+	}
+	for (size_t i = 0; i < x->nweight_devices; i++) {
+		const rt__blkio_dev_t *w = &x->weight_devices[i];
+		const char *file = "blkio.weight_device";
+		snprintf(f, sizeof(f), "%s/%s", dir, file);
+		if (access(f, F_OK) < 0)
+			file = "blkio.bfq.weight_device";
+		int rc = 0;
+		if (w->weight > 0) {
+			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)w->major,
+				 (long long)w->minor, (long long)w->weight);
+			rc = put(dir, file, v,
+				 "this host's blkio controller has no per-device weight (no CFQ "
+				 "or BFQ I/O scheduler)",
+				 err);
+		}
+		if (rc == 0 && w->leaf_weight > 0) {
+			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)w->major,
+				 (long long)w->minor, (long long)w->leaf_weight);
+			rc = put(dir, "blkio.leaf_weight_device", v,
+				 "this host's blkio controller has no leaf weight (CFQ only)", err);
+		}
+		if (rc < 0)
+			return rt_error_wrap(err, "linux.resources.blockIO.weightDevice[%zu]", i);
+	}
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		for (size_t i = 0; i < x->nthrottle[k]; i++) {
+			const rt__blkio_dev_t *t = &x->throttle[k][i];
+			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)t->major,
+				 (long long)t->minor, (long long)t->weight);
+			if (put(dir, thr_file[k], v,
+				"this host's blkio controller has no throttling", err) < 0)
+				return rt_error_wrap(err, "linux.resources.blockIO.%s[%zu]",
+						     thr_field[k], i);
+		}
+	return 0;
+}
+
+static int v1_hugetlb(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		      rt_error_t *err)
+{
+	char dir[3072];
+	if (opt_dir(d, "hugetlb", path, dir, sizeof(dir), err) < 0)
+		return rt_error_wrap(err, "linux.resources.hugepageLimits");
+	return rt__cgroup_hugetlb(dir, x, "limit_in_bytes", err);
+}
+
+/* hugepageLimits (when no v1 hugetlb hierarchy) and unified keys go to the
+ * hybrid host's cgroup2 tree: the cgroup is made there too, with the
+ * controllers they need enabled above it. */
+static int v1_unified(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		      bool hugetlb, rt_error_t *err)
+{
+	char root[1024], clean[1024], dir[2048], ctls[256];
+	snprintf(root, sizeof(root), "%s/unified", d->root);
+	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0 ||
+	    rt__cgroup2_needs(root, x, hugetlb, ctls, sizeof(ctls), err) < 0)
+		return -1;
+	if (rt__cgroup2_prepare(root, clean, ctls, true, err) < 0)
+		return rt_error_wrap(err, "linux.resources: creating cgroup `%s` in `%s`", clean,
+				     root);
+	snprintf(dir, sizeof(dir), "%s/%s", root, clean);
+	if ((hugetlb && rt__cgroup_hugetlb(dir, x, "max", err) < 0) ||
+	    rt__cgroup2_unified(dir, x, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int v1_set_more(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
+		       rt_error_t *err)
+{
+	char dir[3072], v[128];
+	/* memory */
+	if (x->memory_swappiness >= 0 &&
+	    v1_write(d, "memory", path, "memory.swappiness", x->memory_swappiness, err) < 0)
+		return rt_error_wrap(err, "linux.resources.memory.swappiness");
+	if (x->disable_oom_killer && v1_write(d, "memory", path, "memory.oom_control", 1, err) < 0)
+		return rt_error_wrap(err, "linux.resources.memory.disableOOMKiller");
+	if (x->memory_use_hierarchy &&
+	    v1_write(d, "memory", path, "memory.use_hierarchy", 1, err) < 0)
+		return rt_error_wrap(err, "linux.resources.memory.useHierarchy");
+	/* cpu */
+	if ((x->cpu_realtime_period > 0 || x->cpu_realtime_runtime > 0) &&
+	    v1_cpu_rt(d, path, x, err) < 0)
+		return -1;
+	if (x->has_cpu_idle || x->has_cpu_burst) {
+		if (cg_dir(d, "cpu", path, dir, sizeof(dir), err) < 0)
+			return -1;
+		snprintf(v, sizeof(v), "%lld", (long long)x->cpu_idle);
+		if (x->has_cpu_idle && put(dir, "cpu.idle", v,
+					   "the kernel has no SCHED_IDLE cgroups (5.15+)", err) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu.idle");
+		snprintf(v, sizeof(v), "%lld", (long long)x->cpu_burst);
+		if (x->has_cpu_burst &&
+		    put(dir, "cpu.cfs_burst_us", v, "the kernel has no CFS burst (5.14+)", err) < 0)
+			return rt_error_wrap(err, "linux.resources.cpu.burst");
+	}
+	/* blkio (weight: v1_set_extra) */
+	size_t nthr = 0;
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		nthr += x->nthrottle[k];
+	if ((x->blkio_leaf_weight > 0 || x->nweight_devices || nthr) &&
+	    v1_blkio(d, path, x, err) < 0)
+		return -1;
+	/* hugetlb: the v1 hierarchy, else the hybrid cgroup2 tree */
+	bool v1_huge = x->nhugepages && has_opt(d, "hugetlb");
+	if (v1_huge && v1_hugetlb(d, path, x, err) < 0)
+		return -1;
+	if (((x->nhugepages && !v1_huge) || x->unified) &&
+	    v1_unified(d, path, x, x->nhugepages && !v1_huge, err) < 0)
+		return -1;
+	/* network, rdma */
+	if (x->has_class_id) {
+		snprintf(v, sizeof(v), "%u", x->class_id);
+		if (opt_dir(d, "net_cls", path, dir, sizeof(dir), err) < 0 ||
+		    put(dir, "net_cls.classid", v, "no net_cls.classid", err) < 0)
+			return rt_error_wrap(err, "linux.resources.network.classID");
+	}
+	if (x->nnet_prios && opt_dir(d, "net_prio", path, dir, sizeof(dir), err) < 0)
+		return rt_error_wrap(err, "linux.resources.network.priorities");
+	for (size_t i = 0; i < x->nnet_prios; i++) {
+		snprintf(v, sizeof(v), "%s %u", x->net_prios[i].name, x->net_prios[i].priority);
+		if (put(dir, "net_prio.ifpriomap", v, "no net_prio.ifpriomap", err) < 0)
+			return rt_error_wrap(err, "linux.resources.network.priorities[%zu]", i);
+	}
+	if (x->rdma) {
+		if (opt_dir(d, "rdma", path, dir, sizeof(dir), err) < 0)
+			return rt_error_wrap(err, "linux.resources.rdma");
+		if (rt__cgroup_rdma(dir, x, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -428,27 +750,61 @@ void rt__cgroup_v1_driver(const char *root, rt__cgroup_driver_t *d)
 	d->ops = &v1_ops;
 	snprintf(d->root, sizeof(d->root), "%s", root);
 	/* cpu and cpuacct are often one hierarchy under two names (symlinks to
-	 * cpu,cpuacct): use each mounted hierarchy once. */
-	char seen[6][PATH_MAX];
+	 * cpu,cpuacct): use each mounted hierarchy once, the names above first,
+	 * then the others in directory order. The cgroup2 tree of a hybrid host
+	 * ("unified") is not one of them. */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} seen[16];
 	int nseen = 0;
-	for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
-		char p[1024], real[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", root, controllers[i]);
-		if (realpath(p, real) == NULL)
+	DIR *dd = opendir(root);
+	struct dirent *de = NULL;
+	for (size_t i = 0;; i++) {
+		const char *name;
+		if (i < sizeof(controllers) / sizeof(controllers[0])) {
+			name = controllers[i];
+		} else {
+			if (dd == NULL || (de = readdir(dd)) == NULL)
+				break;
+			name = de->d_name;
+			if (name[0] == '.' || strcmp(name, "unified") == 0 ||
+			    strlen(name) >= sizeof(d->hier[0]))
+				continue;
+		}
+		char p[1024];
+		struct stat st;
+		struct statfs sf;
+		snprintf(p, sizeof(p), "%s/%s", root, name);
+		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    (statfs(p, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC))
 			continue;
+		/* Each mounted hierarchy is its own filesystem (one device);
+		 * links to it (cpu -> cpu,cpuacct) stat the same. */
+		if (i >= sizeof(controllers) / sizeof(controllers[0])) {
+			bool known = false;
+			for (int j = 0; j < d->navail; j++)
+				known = known || strcmp(d->avail[j], name) == 0;
+			if (!known && d->navail < 24)
+				snprintf(d->avail[d->navail++], sizeof(d->avail[0]), "%s", name);
+		} else {
+			snprintf(d->avail[d->navail++], sizeof(d->avail[0]), "%s", name);
+		}
 		bool dup = false;
 		for (int j = 0; j < nseen; j++)
-			dup = dup || strcmp(seen[j], real) == 0;
-		if (dup)
+			dup = dup || (seen[j].dev == st.st_dev && seen[j].ino == st.st_ino);
+		if (dup || nseen >= 16)
 			continue;
-		strcpy(seen[nseen++], real);
-		snprintf(d->hier[d->nhier++], sizeof(d->hier[0]), "%s", controllers[i]);
+		seen[nseen].dev = st.st_dev;
+		seen[nseen++].ino = st.st_ino;
+		snprintf(d->hier[d->nhier++], sizeof(d->hier[0]), "%s", name);
 	}
-	static const char *const optional[] = {"cpuset", "devices", "blkio"};
-	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
-		char p[1024];
-		snprintf(p, sizeof(p), "%s/%s", root, optional[i]);
-		if (access(p, F_OK) == 0)
-			snprintf(d->opt[d->nopt++], sizeof(d->opt[0]), "%s", optional[i]);
-	}
+	if (dd)
+		closedir(dd);
+}
+
+void rt__cgroup_v1_set_hybrid(rt__cgroup_driver_t *d)
+{
+	d->hybrid = true;
+	snprintf(d->opt[d->nopt++], sizeof(d->opt[0]), "unified");
 }

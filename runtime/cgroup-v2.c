@@ -1,7 +1,11 @@
 /* The cgroup v2 driver: one tree at root (/sys/fs/cgroup on unified hosts).
  * Controllers are enabled in the subtree_control of every ancestor of a new
  * cgroup; limits go to memory.max, memory.swap.max, cpu.max, cpu.weight and
- * pids.max. */
+ * pids.max. The rest of linux.resources: io.weight, io.max, cpu.idle,
+ * cpu.max.burst, hugetlb.<size>.max, rdma.max, cpuset.*, unified keys (their
+ * controllers enabled above the cgroup only when asked for); what v2 has no
+ * file for (swappiness, disableOOMKiller, real-time cpu, leaf weights,
+ * net_cls/net_prio) is refused naming the field. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +38,12 @@ static int v2_write(const char *dir, const char *file, rt_error_t *err, const ch
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	return rt__write_file(f, buf, err);
+}
+
+/* blkio 10..1000 onto io 1..10000, as crun maps it */
+static int64_t blkio_to_io_weight(int64_t w)
+{
+	return 1 + (w - 10) * 9999 / 990;
 }
 
 /* shares (2..262144) to weight (1..10000), as crun converts them. */
@@ -302,12 +312,98 @@ static int v2_destroy(const rt__cgroup_driver_t *d, const char *path, int timeou
 	return 0;
 }
 
+/* What cgroup v2 has no file for, refused before anything is written. */
+static int v2_refuse(const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	const char *field = NULL, *why = NULL;
+	bool leaf = x->blkio_leaf_weight > 0;
+	for (size_t i = 0; i < x->nweight_devices; i++)
+		leaf = leaf || x->weight_devices[i].leaf_weight > 0;
+	if (x->memory_swappiness >= 0)
+		field = "memory.swappiness", why = "cgroup v2 has no per-cgroup swappiness";
+	else if (x->disable_oom_killer)
+		field = "memory.disableOOMKiller", why = "cgroup v2 cannot disable the OOM killer";
+	else if (x->cpu_realtime_runtime > 0 || x->cpu_realtime_period > 0)
+		field = x->cpu_realtime_runtime > 0 ? "cpu.realtimeRuntime" : "cpu.realtimePeriod",
+		why = "cgroup v2 has no real-time CPU controller";
+	else if (leaf)
+		field = "blockIO.leafWeight", why = "cgroup v2 has no leaf weight";
+	else if (x->has_class_id)
+		field = "network.classID",
+		why = "the net_cls controller does not exist on cgroup v2";
+	else if (x->nnet_prios)
+		field = "network.priorities",
+		why = "the net_prio controller does not exist on cgroup v2";
+	if (field)
+		return rt__error_plain(err, ENOTSUP, "linux.resources.%s: %s", field, why);
+	return 0;
+}
+
+/* The controllers x needs beyond cpu, memory, pids (which create enables). */
+static void v2_extra_ctls(const rt__cgroup_extra_t *x, const char *unified_ctls, char *out,
+			  size_t n)
+{
+	size_t nthr = 0;
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		nthr += x->nthrottle[k];
+	snprintf(out, n, "%s%s%s %s",
+		 x->blkio_weight > 0 || x->nweight_devices || nthr ? " io" : "",
+		 x->cpus || x->mems ? " cpuset" : "", x->rdma ? " rdma" : "", unified_ctls);
+}
+
+/* memory, cpu idle and burst, io per device, hugetlb, rdma, unified. */
+static int v2_set_more(const char *dir, const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	static const char *const thr_key[] = {"rbps", "wbps", "riops", "wiops"};
+	static const char *const thr_field[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+						"throttleReadIOPSDevice",
+						"throttleWriteIOPSDevice"};
+	/* memory.useHierarchy: always so on v2; checkBeforeUpdate: nothing to
+	 * check at creation. */
+	if (x->has_cpu_idle && v2_write(dir, "cpu.idle", err, "%lld", (long long)x->cpu_idle) < 0)
+		return rt_error_wrap(err, "linux.resources.cpu.idle");
+	if (x->has_cpu_burst &&
+	    v2_write(dir, "cpu.max.burst", err, "%lld", (long long)x->cpu_burst) < 0)
+		return rt_error_wrap(err, "linux.resources.cpu.burst");
+	for (size_t i = 0; i < x->nweight_devices; i++) {
+		const rt__blkio_dev_t *w = &x->weight_devices[i];
+		if (v2_write(dir, "io.weight", err, "%lld:%lld %lld", (long long)w->major,
+			     (long long)w->minor, (long long)blkio_to_io_weight(w->weight)) < 0)
+			return rt_error_wrap(err, "linux.resources.blockIO.weightDevice[%zu]", i);
+	}
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		for (size_t i = 0; i < x->nthrottle[k]; i++) {
+			const rt__blkio_dev_t *t = &x->throttle[k][i];
+			if (v2_write(dir, "io.max", err, "%lld:%lld %s=%lld", (long long)t->major,
+				     (long long)t->minor, thr_key[k], (long long)t->weight) < 0)
+				return rt_error_wrap(err, "linux.resources.blockIO.%s[%zu]",
+						     thr_field[k], i);
+		}
+	if (x->nhugepages && rt__cgroup_hugetlb(dir, x, "max", err) < 0)
+		return -1;
+	if (x->rdma && rt__cgroup_rdma(dir, x, err) < 0)
+		return -1;
+	return rt__cgroup2_unified(dir, x, err);
+}
+
 static int v2_set_extra(const rt__cgroup_driver_t *d, const char *path,
 			const struct rt__cgroup_extra *x, rt_error_t *err)
 {
-	char dir[2048];
-	if (v2_dir(d, path, dir, sizeof(dir), err) < 0)
+	char dir[2048], clean[1024], ctls[256], more[320];
+	if (v2_dir(d, path, dir, sizeof(dir), err) < 0 ||
+	    rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0 || v2_refuse(x, err) < 0)
 		return -1;
+	/* controllers beyond cpu, memory, pids: enabled above the cgroup only
+	 * when asked for (hugetlb, unified keys, io, cpuset, rdma) */
+	ctls[0] = '\0';
+	if ((x->nhugepages || x->unified) &&
+	    rt__cgroup2_needs(d->root, x, true, ctls, sizeof(ctls), err) < 0)
+		return -1;
+	v2_extra_ctls(x, ctls, more, sizeof(more));
+	if (strspn(more, " ") != strlen(more) &&
+	    rt__cgroup2_prepare(d->root, clean, more + strspn(more, " "), false, err) < 0)
+		return rt_error_wrap(err, "linux.resources: enabling controllers for cgroup `%s`",
+				     path);
 	if (x->ndevices) {
 		/* the container's rules, then the defaults (which win, as on v1) */
 		size_t n = x->ndevices + rt__ndev_defaults;
@@ -322,16 +418,14 @@ static int v2_set_extra(const rt__cgroup_driver_t *d, const char *path,
 	if (x->memory_reservation > 0 &&
 	    v2_write(dir, "memory.low", err, "%lld", (long long)x->memory_reservation) < 0)
 		return rt_error_wrap(err, "linux.resources.memory.reservation");
-	if (x->blkio_weight > 0 &&
-	    v2_write(dir, "io.weight", err, "default %lld",
-		     /* blkio 10..1000 onto io 1..10000, as crun maps it */
-		     (long long)(1 + (x->blkio_weight - 10) * 9999 / 990)) < 0)
+	if (x->blkio_weight > 0 && v2_write(dir, "io.weight", err, "default %lld",
+					    (long long)blkio_to_io_weight(x->blkio_weight)) < 0)
 		return rt_error_wrap(err, "linux.resources.blockIO.weight");
 	if (x->cpus && v2_write(dir, "cpuset.cpus", err, "%s", x->cpus) < 0)
 		return rt_error_wrap(err, "linux.resources.cpu.cpus");
 	if (x->mems && v2_write(dir, "cpuset.mems", err, "%s", x->mems) < 0)
 		return rt_error_wrap(err, "linux.resources.cpu.mems");
-	return 0;
+	return v2_set_more(dir, x, err);
 }
 
 static const rt__cgroup_ops_t v2_ops = {

@@ -1,6 +1,7 @@
 /* cgroups: mode detection (statfs magic), the driver chosen once, the public
  * rt_cgroup_* calls that dispatch to it, and the small file helpers both
- * drivers share. */
+ * drivers share (the cgroup2 ones too: the v1 driver uses them for a hybrid
+ * host's unified tree). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,23 +100,23 @@ int rt__mkdir_p(const char *path, mode_t mode, rt_error_t *err)
 	if (strlen(path) >= sizeof(buf))
 		return rt_error_set(err, ENAMETOOLONG, "creating `%s`", path);
 	/* Most calls find the parents there already: one mkdir, not one per
-	 * component (mkdir in cgroupfs is not cheap). */
+	 * component (mkdir in cgroupfs is not cheap). Otherwise walk up only
+	 * as far as a missing parent, then down again. */
 	if (mkdir(path, mode) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
 		return rt_error_set(err, errno, "creating directory `%s`", path);
 	strcpy(buf, path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return rt_error_set(err, errno, "creating directory `%s`", buf);
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
+	char *slash = strrchr(buf, '/');
+	while (slash && slash > buf && slash[-1] == '/')
+		slash--;
+	if (slash == NULL || slash == buf)
+		return rt_error_set(err, ENOENT, "creating directory `%s`", path);
+	*slash = '\0';
+	if (rt__mkdir_p(buf, mode, err) < 0)
+		return -1;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return rt_error_set(err, errno, "creating directory `%s`", path);
 	return 0;
 }
 
@@ -200,6 +201,9 @@ int rt__cgroup_read_u64(const char *file, uint64_t *out, rt_error_t *err)
 
 int rt__cgroup_rmdir_tree(const char *dir, rt_error_t *err)
 {
+	/* Most cgroups have no children: no need to read the directory. */
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
 	DIR *d = opendir(dir);
 	if (d == NULL) {
 		if (errno == ENOENT)
@@ -260,6 +264,8 @@ static void detect(void)
 	if (statfs(CGROUP_ROOT "/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
 		g_mode = RT_CGROUP_HYBRID;
 	rt__cgroup_v1_driver(CGROUP_ROOT, &g_driver);
+	if (g_mode == RT_CGROUP_HYBRID)
+		rt__cgroup_v1_set_hybrid(&g_driver);
 }
 
 int rt_cgroup_mode(rt_cgroup_mode_t *mode, rt_error_t *err)
@@ -313,7 +319,7 @@ int rt__cgroup_enter_self(const char *path, rt_error_t *err)
 void rt__cgroup_rmdir_if_empty(const char *path)
 {
 	const rt__cgroup_driver_t *d;
-	char clean[1024], dir[2048];
+	char clean[1024], dir[4096];
 	if (rt__cgroup_driver(&d, NULL) < 0 ||
 	    rt__cgroup_clean_path(path, clean, sizeof(clean), NULL) < 0)
 		return;
@@ -382,4 +388,176 @@ int rt_cgroup_pids(const char *path, pid_t **pids, size_t *n, rt_error_t *err)
 	if (d->ops->pids(d, path, pids, n, err) < 0)
 		return -1;
 	return (int)*n;
+}
+
+/* ---- cgroup2 files shared by the v2 driver and the hybrid v1 driver ---- */
+
+/* Whether the space-separated list holds word w. */
+static bool has_word(const char *list, const char *w, size_t wl)
+{
+	for (const char *p = list; (p = strstr(p, w)) != NULL; p += wl) {
+		bool start = p == list || p[-1] == ' ' || p[-1] == '\n';
+		bool end = p[wl] == '\0' || p[wl] == ' ' || p[wl] == '\n';
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+bool rt__cgroup2_available(const char *root, const char *ctl)
+{
+	if (strcmp(ctl, "cgroup") == 0)
+		return true;
+	char f[1024];
+	snprintf(f, sizeof(f), "%s/cgroup.controllers", root);
+	cleanup_free char *have = rt__read_file(f, NULL, NULL);
+	return have != NULL && has_word(have, ctl, strlen(ctl));
+}
+
+int rt__cgroup2_prepare(const char *root, const char *clean, const char *ctls, bool create,
+			rt_error_t *err)
+{
+	char want[256] = "", dir[4096], f[4200];
+	for (const char *p = ctls; *p;) {
+		size_t l = strcspn(p, " ");
+		if (l > 0 && strlen(want) + l + 3 < sizeof(want)) {
+			strcat(want, want[0] ? " +" : "+");
+			strncat(want, p, l);
+		}
+		p += l;
+		p += strspn(p, " ");
+	}
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", root, clean) >= sizeof(dir))
+		return rt_error_set(err, ENAMETOOLONG, "cgroup `%s/%s`", root, clean);
+	/* dir[0..end) is the level at hand: root, then each component. */
+	size_t end = strlen(root);
+	for (;;) {
+		char c = dir[end];
+		dir[end] = '\0';
+		if (end > strlen(root) && create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return rt_error_set(err, errno, "creating cgroup `%s`", dir);
+		if (c != '\0' && want[0]) {
+			/* not the leaf: its children get the controllers */
+			snprintf(f, sizeof(f), "%s/cgroup.subtree_control", dir);
+			if (rt__write_file(f, want, err) < 0) {
+				dir[end] = c;
+				return -1;
+			}
+		}
+		dir[end] = c;
+		if (c == '\0')
+			return 0;
+		end += 1 + strcspn(dir + end + 1, "/");
+	}
+}
+
+int rt__cgroup_hugetlb(const char *dir, const rt__cgroup_extra_t *x, const char *limit_file,
+		       rt_error_t *err)
+{
+	for (size_t i = 0; i < x->nhugepages; i++) {
+		const rt__hugepage_limit_t *h = &x->hugepages[i];
+		char f[4096];
+		snprintf(f, sizeof(f), "%s/hugetlb.%s.%s", dir, h->page_size, limit_file);
+		if (access(f, F_OK) < 0)
+			return rt__error_plain(err, ENOTSUP,
+					       "linux.resources.hugepageLimits[%zu].pageSize: "
+					       "huge page size `%s` is not supported by this host "
+					       "(no `%s`)",
+					       i, h->page_size, f);
+		if (rt__write_filef(f, err, "%" PRIu64, h->limit) < 0)
+			return rt_error_wrap(err, "linux.resources.hugepageLimits[%zu]", i);
+		/* reservation accounting (5.7+) enforces at mmap time */
+		snprintf(f, sizeof(f), "%s/hugetlb.%s.rsvd.%s", dir, h->page_size, limit_file);
+		if (access(f, F_OK) == 0 && rt__write_filef(f, err, "%" PRIu64, h->limit) < 0)
+			return rt_error_wrap(err, "linux.resources.hugepageLimits[%zu]", i);
+	}
+	return 0;
+}
+
+int rt__cgroup2_unified(const char *dir, const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	const char *key;
+	json_t *v;
+	if (x->unified == NULL)
+		return 0;
+	json_object_foreach(x->unified, key, v)
+	{
+		char f[4096];
+		snprintf(f, sizeof(f), "%s/%s", dir, key);
+		if (rt__write_file(f, json_string_value(v), err) < 0)
+			return rt_error_wrap(err, "linux.resources.unified.%s", key);
+	}
+	return 0;
+}
+
+int rt__cgroup2_needs(const char *root, const rt__cgroup_extra_t *x, bool hugetlb, char *out,
+		      size_t n, rt_error_t *err)
+{
+	char f[1024];
+	out[0] = '\0';
+	snprintf(f, sizeof(f), "%s/cgroup.controllers", root);
+	cleanup_free char *have = rt__read_file(f, NULL, NULL);
+	size_t hl = have ? strlen(have) : 0;
+	while (hl > 0 && have[hl - 1] == '\n')
+		have[--hl] = '\0';
+	const char *list = have ? have : "";
+	if (hugetlb && x->nhugepages > 0) {
+		if (!has_word(list, "hugetlb", 7))
+			return rt__error_plain(err, ENOTSUP,
+					       "linux.resources.hugepageLimits: the hugetlb "
+					       "controller is not available on this host (the "
+					       "cgroup2 tree `%s` has: %s)",
+					       root, list[0] ? list : "none");
+		snprintf(out, n, "hugetlb");
+	}
+	const char *key;
+	json_t *v;
+	if (x->unified == NULL)
+		return 0;
+	json_object_foreach(x->unified, key, v)
+	{
+		size_t l = strcspn(key, ".");
+		char ctl[64];
+		snprintf(ctl, sizeof(ctl), "%.*s", (int)(l < 63 ? l : 63), key);
+		if (strcmp(ctl, "cgroup") == 0 || has_word(out, ctl, strlen(ctl)))
+			continue;
+		if (!has_word(list, ctl, strlen(ctl)))
+			return rt__error_plain(err, ENOTSUP,
+					       "linux.resources.unified.%s: controller `%s` is not "
+					       "available in the cgroup2 tree `%s` (it has: %s)",
+					       key, ctl, root, list[0] ? list : "none");
+		size_t ol = strlen(out);
+		if (ol + strlen(ctl) + 2 < n)
+			snprintf(out + ol, n - ol, "%s%s", ol ? " " : "", ctl);
+	}
+	return 0;
+}
+
+int rt__cgroup_rdma(const char *dir, const rt__cgroup_extra_t *x, rt_error_t *err)
+{
+	const char *dev;
+	json_t *v;
+	char f[4096];
+	snprintf(f, sizeof(f), "%s/rdma.max", dir);
+	if (x->rdma && access(f, F_OK) < 0)
+		return rt__error_plain(err, ENOTSUP, "linux.resources.rdma: no `%s`", f);
+	json_object_foreach(x->rdma, dev, v)
+	{
+		char line[256] = "", part[64];
+		snprintf(line, sizeof(line), "%s", dev);
+		json_t *h = json_object_get(v, "hcaHandles"), *o = json_object_get(v, "hcaObjects");
+		if (json_is_integer(h)) {
+			snprintf(part, sizeof(part), " hca_handle=%lld",
+				 (long long)json_integer_value(h));
+			strcat(line, part);
+		}
+		if (json_is_integer(o)) {
+			snprintf(part, sizeof(part), " hca_object=%lld",
+				 (long long)json_integer_value(o));
+			strcat(line, part);
+		}
+		if (rt__write_file(f, line, err) < 0)
+			return rt_error_wrap(err, "linux.resources.rdma.%s", dev);
+	}
+	return 0;
 }

@@ -155,5 +155,15 @@ int rt__cfg_parse_idmaps(json_t *l, const char *key, rt__idmap_t **out, size_t *
 int rt__cfg_parse_devices(json_t *l, rt_config_t *c, rt_error_t *err);
 int rt__cfg_parse_seccomp(json_t *l, rt_config_t *c, rt_error_t *err);
 int rt__cfg_parse_hooks(json_t *root, rt_config_t *c, rt_error_t *err);
+/* linux-process.c: process.ioPriority, scheduler, consoleSize, apparmorProfile,
+ * selinuxLabel (from process p); linux.personality, memoryPolicy, mountLabel,
+ * intelRdt (from linux l); reset clears the process ones (exec -p). */
+int rt__cfg_parse_process_linux(json_t *p, rt_config_t *c, rt_error_t *err);
+int rt__cfg_parse_linux_process(json_t *l, rt_config_t *c, rt_error_t *err);
+void rt__cfg_reset_process_linux(rt_config_t *c);
+/* linux.netDevices (linux-netdev.c): an object host name -> {"name": new}. */
+int rt__cfg_parse_netdevices(json_t *l, rt_config_t *c, rt_error_t *err);
+/* Frees what x holds (not x itself). */
+void rt__cgroup_extra_free(rt__cgroup_extra_t *x);
 
 #endif

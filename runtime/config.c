@@ -60,10 +60,14 @@ static int parse_caps(json_t *p, rt_config_t *c, rt_error_t *err)
 				return bad(err, idx(f.s, i).s, "expected string");
 			int cap = rt__cap_from_name(json_string_value(n));
 			if (cap < 0) {
-				char m[128];
-				snprintf(m, sizeof(m), "unknown capability `%.64s`",
-					 json_string_value(n));
-				return bad(err, idx(f.s, i).s, m);
+				/* config.md: a value that cannot be mapped to a kernel
+				 * interface MUST be logged as a warning (as runc and
+				 * crun do), not refused. */
+				fprintf(stderr,
+					"ocirun: warning: %s: unknown capability `%.64s`, "
+					"ignored\n",
+					idx(f.s, i).s, json_string_value(n));
+				continue;
 			}
 			c->caps[s] |= 1ULL << cap;
 		}
@@ -102,6 +106,78 @@ static int parse_rlimits(json_t *p, rt_config_t *c, rt_error_t *err)
 			return bad(err, fld(f.s, "type").s, m);
 		}
 		c->rlimits[c->nrlimits++] = (rt_rlimit_t){res, soft, hard};
+	}
+	return 0;
+}
+
+/* A CPU list ("0-3,7") into bits (CPUs 0..1023); "" sets none. */
+static int parse_cpu_list(const char *s, const char *field, uint64_t bits[16], rt_error_t *err)
+{
+	memset(bits, 0, 16 * sizeof(uint64_t));
+	const char *p = s;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		char *end;
+		errno = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (errno != 0)
+			break;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (*p < '0' || *p > '9')
+				break;
+			b = strtoul(p, &end, 10);
+			if (errno != 0)
+				break;
+			p = end;
+		}
+		if (b < a || b >= 1024) {
+			char m[160];
+			snprintf(m, sizeof(m), "invalid CPU range in `%.64s` (CPUs 0-1023)", s);
+			return bad(err, field, m);
+		}
+		for (unsigned long cpu = a; cpu <= b; cpu++)
+			bits[cpu / 64] |= 1ULL << (cpu % 64);
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			return 0;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	char m[160];
+	snprintf(m, sizeof(m), "invalid CPU list `%.64s` (expected e.g. \"0-3,7\")", s);
+	return bad(err, field, m);
+}
+
+/* process.execCPUAffinity (runtime-spec 1.2): the CPUs of an exec'd process
+ * before (initial) and after (final) it joins the container's cgroup. */
+static int parse_exec_cpu_affinity(json_t *p, rt_config_t *c, rt_error_t *err)
+{
+	json_t *a;
+	if (get_obj(p, "execCPUAffinity", "process", &a, err) < 0)
+		return -1;
+	static const char *const keys[2] = {"initial", "final"};
+	for (int k = 0; a && k < 2; k++) {
+		cleanup_free char *v = NULL;
+		field_t f = fld("process.execCPUAffinity", keys[k]);
+		if (get_str(a, keys[k], "process.execCPUAffinity", &v, err) < 0)
+			return -1;
+		if (v == NULL)
+			continue;
+		if (parse_cpu_list(v, f.s, c->exec_cpus[k], err) < 0)
+			return -1;
+		for (int w = 0; w < 16; w++)
+			c->has_exec_cpus[k] = c->has_exec_cpus[k] || c->exec_cpus[k][w] != 0;
 	}
 	return 0;
 }
@@ -162,7 +238,9 @@ static int parse_process(json_t *root, rt_config_t *c, rt_error_t *err)
 	int64_t adj = 0;
 	if (parse_caps(p, c, err) < 0 || parse_rlimits(p, c, err) < 0 ||
 	    get_bool(p, "noNewPrivileges", "process", &c->no_new_privs, err) < 0 ||
-	    get_int(p, "oomScoreAdj", "process", -1000, 1000, &adj, &c->has_oom_score_adj, err) < 0)
+	    get_int(p, "oomScoreAdj", "process", -1000, 1000, &adj, &c->has_oom_score_adj, err) <
+		0 ||
+	    rt__cfg_parse_process_linux(p, c, err) < 0 || parse_exec_cpu_affinity(p, c, err) < 0)
 		return -1;
 	c->oom_score_adj = (int)adj;
 	return 0;
@@ -191,6 +269,9 @@ int rt__config_set_process(rt_config_t *c, const char *json, size_t len, rt_erro
 	c->gid = 0;
 	c->has_umask = c->has_caps = c->no_new_privs = c->has_oom_score_adj = false;
 	memset(c->caps, 0, sizeof(c->caps));
+	memset(c->has_exec_cpus, 0, sizeof(c->has_exec_cpus));
+	memset(c->exec_cpus, 0, sizeof(c->exec_cpus));
+	rt__cfg_reset_process_linux(c);
 	cleanup_json json_t *root = json_pack("{s:O}", "process", p);
 	return parse_process(root, c, err);
 }
@@ -237,7 +318,8 @@ static const struct {
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
-static int parse_mount_options(rt_mount_t *m, const char **opts, size_t n)
+/* *idmap: 1 for `idmap`, 2 for `ridmap` (neither goes to mount(2)). */
+static int parse_mount_options(rt_mount_t *m, const char **opts, size_t n, int *idmap)
 {
 	size_t dl = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -246,6 +328,10 @@ static int parse_mount_options(rt_mount_t *m, const char **opts, size_t n)
 		if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
 			m->bind = true;
 			m->flags |= MS_BIND | (o[0] == 'r' ? MS_REC : 0);
+			continue;
+		}
+		if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+			*idmap = o[0] == 'r' ? 2 : 1;
 			continue;
 		}
 		for (size_t k = 0; !done && k < sizeof(mount_opts) / sizeof(mount_opts[0]); k++)
@@ -276,6 +362,87 @@ static int parse_mount_options(rt_mount_t *m, const char **opts, size_t n)
 	return 0;
 }
 
+/* mounts[i].uidMappings / gidMappings ("containerID hostID size" lines of
+ * the user namespace an idmapped mount is made with). */
+static int parse_mount_idmaps(json_t *mj, const char *parent, const char *key, rt__idmap_t **out,
+			      size_t *n, rt_error_t *err)
+{
+	json_t *a;
+	if (get_arr(mj, key, parent, &a, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	field_t kf = fld(parent, key);
+	if (json_array_size(a) > 340)
+		return bad(err, kf.s, "at most 340 mappings (the kernel's limit)");
+	*out = rt__xmalloc((json_array_size(a) + 1) * sizeof(rt__idmap_t));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		field_t f = idx(kf.s, i);
+		json_t *e = json_array_get(a, i);
+		if (!json_is_object(e))
+			return bad(err, f.s, "expected object");
+		int64_t cid = -1, hid = -1, size = -1;
+		if (get_int(e, "containerID", f.s, 0, UINT32_MAX - 1, &cid, NULL, err) < 0 ||
+		    get_int(e, "hostID", f.s, 0, UINT32_MAX - 1, &hid, NULL, err) < 0 ||
+		    get_int(e, "size", f.s, 1, UINT32_MAX, &size, NULL, err) < 0)
+			return -1;
+		if (cid < 0 || hid < 0 || size < 0)
+			return bad(err, f.s, "containerID, hostID and size are required");
+		(*out)[(*n)++] = (rt__idmap_t){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
+	}
+	return 0;
+}
+
+/* Whether the config asks for a new user namespace (linux.namespaces). */
+static bool wants_userns(json_t *root)
+{
+	json_t *ns = json_object_get(json_object_get(root, "linux"), "namespaces");
+	for (size_t i = 0; i < json_array_size(ns); i++) {
+		const char *t = json_string_value(json_object_get(json_array_get(ns, i), "type"));
+		if (t && strcmp(t, "user") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An idmapped mount: both mappings, on a bind mount; hostIDs are IDs of the
+ * user namespace ocirun runs in (the host's), as runc has them. The init
+ * makes the mount (linux-mount.c), which it cannot do from inside a new user
+ * namespace (the kernel wants CAP_SYS_ADMIN over the source's superblock):
+ * with a user namespace the mount is refused as not implemented yet. So is
+ * `idmap`/`ridmap` without mappings, which the spec lets a runtime fill
+ * from the user namespace, and requires an error for without one. */
+static int check_idmapped(json_t *root, json_t *mj, rt_mount_t *m, int idmap, const char *f,
+			  rt_error_t *err)
+{
+	if (parse_mount_idmaps(mj, f, "uidMappings", &m->uid_maps, &m->nuid_maps, err) < 0 ||
+	    parse_mount_idmaps(mj, f, "gidMappings", &m->gid_maps, &m->ngid_maps, err) < 0)
+		return -1;
+	if (idmap == 0 && m->nuid_maps == 0 && m->ngid_maps == 0)
+		return 0;
+	const bool userns = wants_userns(root);
+	if (idmap && m->nuid_maps == 0 && m->ngid_maps == 0)
+		return bad(err, fld(f, "options").s,
+			   userns ? "`idmap`/`ridmap` taking the user namespace's mappings: not "
+				    "implemented yet (give uidMappings and gidMappings)"
+				  : "`idmap`/`ridmap` without uidMappings and gidMappings needs a "
+				    "user namespace whose mappings it takes");
+	if (m->nuid_maps == 0 || m->ngid_maps == 0)
+		return bad(err, fld(f, m->nuid_maps ? "gidMappings" : "uidMappings").s,
+			   "missing: an idmapped mount needs both uidMappings and gidMappings");
+	if (!m->bind)
+		return bad(err, fld(f, "uidMappings").s,
+			   "only bind mounts (options bind or rbind) can be idmapped");
+	if (userns)
+		return bad(err, fld(f, "uidMappings").s,
+			   "idmapped mounts in a container with its own user namespace: not "
+			   "implemented yet");
+	/* ridmap: the whole tree, idmapped; recursion follows MS_REC. */
+	if (idmap == 2)
+		m->flags |= MS_REC;
+	return 0;
+}
+
 static int parse_mounts(json_t *root, rt_config_t *c, rt_error_t *err)
 {
 	json_t *a;
@@ -298,15 +465,27 @@ static int parse_mounts(json_t *root, rt_config_t *c, rt_error_t *err)
 			return -1;
 		if (m->destination == NULL)
 			return bad(err, fld(f.s, "destination").s, "missing");
-		if (m->destination[0] != '/')
-			return bad(err, fld(f.s, "destination").s, "must be an absolute path");
-		parse_mount_options(m, (const char **)opts, rt__strv_len(opts));
+		if (m->destination[0] == '\0')
+			return bad(err, fld(f.s, "destination").s, "must not be empty");
+		/* config.md (1.1): on Linux a relative destination is relative
+		 * to "/" in the container. */
+		if (m->destination[0] != '/') {
+			char *abs = rt__xmalloc(strlen(m->destination) + 2);
+			abs[0] = '/';
+			strcpy(abs + 1, m->destination);
+			free(m->destination);
+			m->destination = abs;
+		}
+		int idmap = 0;
+		parse_mount_options(m, (const char **)opts, rt__strv_len(opts), &idmap);
 		if (m->type && strcmp(m->type, "bind") == 0)
 			m->bind = true, m->flags |= MS_BIND;
 		if (m->bind && m->source == NULL)
 			return bad(err, fld(f.s, "source").s, "missing for a bind mount");
 		if (!m->bind && m->type == NULL)
 			return bad(err, fld(f.s, "type").s, "missing");
+		if (check_idmapped(root, mj, m, idmap, f.s, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -387,27 +566,21 @@ static int parse_linux(json_t *root, rt_config_t *c, rt_error_t *err)
 	    get_str(l, "cgroupsPath", "linux", &c->cgroups_path, err) < 0 ||
 	    get_strv(l, "maskedPaths", "linux", &c->masked_paths, err) < 0 ||
 	    get_strv(l, "readonlyPaths", "linux", &c->readonly_paths, err) < 0 ||
-	    rt__cfg_parse_seccomp(l, c, err) < 0)
+	    rt__cfg_parse_seccomp(l, c, err) < 0 || rt__cfg_parse_linux_process(l, c, err) < 0 ||
+	    rt__cfg_parse_netdevices(l, c, err) < 0)
 		return -1;
-	/* The nodes of linux.devices are usable whatever the device rules say
-	 * (runc adds them the same way). */
-	rt__cgroup_extra_t *x = &c->extra;
-	if (x->ndevices > 0 && c->ndevices > 0) {
-		x->devices = rt__xrealloc(x->devices,
-					  (x->ndevices + c->ndevices + 1) * sizeof(rt__dev_rule_t));
-		for (size_t i = 0; i < c->ndevices; i++) {
-			const rt__device_t *d = &c->devices[i];
-			if (d->type == 'p')
-				continue;
-			x->devices[x->ndevices++] = (rt__dev_rule_t){
-			    .allow = true,
-			    .type = d->type == 'b' ? 'b' : 'c',
-			    .major = d->major,
-			    .minor = d->minor,
-			    .access = "rwm",
-			};
-		}
+	/* config-linux.md: maskedPaths and readonlyPaths are absolute paths
+	 * in the container. */
+	for (int k = 0; k < 2; k++) {
+		char **v = k == 0 ? c->masked_paths : c->readonly_paths;
+		const char *key = k == 0 ? "linux.maskedPaths" : "linux.readonlyPaths";
+		for (size_t i = 0; v && v[i]; i++)
+			if (v[i][0] != '/')
+				return bad(err, idx(key, i).s, "must be an absolute path");
 	}
+	/* The nodes of linux.devices get no device-cgroup rule of their own:
+	 * like crun and runc, only linux.resources.devices (and the defaults)
+	 * decide what may be used. */
 	json_t *to;
 	if (get_obj(l, "timeOffsets", "linux", &to, err) < 0)
 		return -1;
@@ -474,6 +647,7 @@ int rt_config_parse(const char *json, size_t len, rt_config_t **out, rt_error_t 
 	if (!json_is_object(root))
 		return rt__error_plain(err, EINVAL, "expected a JSON object");
 	rt_config_t *c = rt__xmalloc(sizeof(*c));
+	c->extra.memory_swappiness = -1;
 	json_t *r, *ann;
 	if (get_str(root, "ociVersion", "", &c->oci_version, err) < 0)
 		goto fail;
@@ -506,6 +680,10 @@ int rt_config_parse(const char *json, size_t len, rt_config_t **out, rt_error_t 
 		json_t *v;
 		json_object_foreach(ann, k, v)
 		{
+			if (k[0] == '\0') {
+				bad(err, "annotations", "a key must not be empty");
+				goto fail;
+			}
 			if (!json_is_string(v)) {
 				bad(err, fld("annotations", k).s, "expected string");
 				goto fail;
@@ -569,18 +747,27 @@ void rt_config_free(rt_config_t *c)
 		free(c->mounts[i].type);
 		free(c->mounts[i].source);
 		free(c->mounts[i].data);
+		free(c->mounts[i].uid_maps);
+		free(c->mounts[i].gid_maps);
 	}
 	free(c->mounts);
 	for (size_t i = 0; i < c->nnamespaces; i++)
 		free(c->namespaces[i].path);
 	free(c->namespaces);
 	free(c->cgroups_path);
-	free(c->extra.cpus);
-	free(c->extra.mems);
-	free(c->extra.devices);
+	rt__cgroup_extra_free(&c->extra);
+	free(c->apparmor_profile);
+	free(c->selinux_label);
+	free(c->mount_label);
+	free(c->mempolicy.nodes);
 	for (size_t i = 0; i < c->ndevices; i++)
 		free(c->devices[i].path);
 	free(c->devices);
+	for (size_t i = 0; i < c->nnetdevs; i++) {
+		free(c->netdevs[i].name);
+		free(c->netdevs[i].new_name);
+	}
+	free(c->netdevs);
 	free(c->uid_maps);
 	free(c->gid_maps);
 	rt__strv_free(c->masked_paths);

@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -48,13 +50,17 @@ __attribute__((noreturn)) static void fail(const rt__init_args_t *a, rt_error_t 
 	_exit(1);
 }
 
-/* After the ready message nobody reads the pipe: say it on stderr. */
-__attribute__((noreturn)) static void fail_late(rt_error_t *err)
+/* After the ready message nobody reads the pipe. Once start has opened the
+ * exec fifo (fifo >= 0), 'E' + the message there makes start fail with it
+ * (runtime.md, Lifecycle 7); before that, say it on stderr. */
+__attribute__((noreturn)) static void fail_late(int fifo, rt_error_t *err)
 {
 	char buf[sizeof(err->msg) + 16];
-	int n = snprintf(buf, sizeof(buf), "ocirun: %s\n", err->msg);
+	int n = fifo >= 0 ? snprintf(buf, sizeof(buf), "E%s", err->msg)
+			  : snprintf(buf, sizeof(buf), "ocirun: %s\n", err->msg);
 	if (n > 0)
-		write_all(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		write_all(fifo >= 0 ? fifo : 2, buf,
+			  (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	_exit(127);
 }
 
@@ -159,9 +165,39 @@ void rt__reset_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* process.env without HOME: as runc and crun, HOME is the home directory of
+ * the process's uid in the container's /etc/passwd, or "/" without an
+ * entry. Runs in the container's (forked) process, whose copy of cfg is its
+ * own: env gets the variable appended. */
+static void add_home(const rt_config_t *cfg)
+{
+	if (env_get(cfg->env, "HOME"))
+		return;
+	char *home = NULL;
+	FILE *f = fopen("/etc/passwd", "re");
+	if (f) {
+		struct passwd *pw;
+		while ((pw = fgetpwent(f)) != NULL)
+			if (pw->pw_uid == cfg->uid) {
+				if (pw->pw_dir && pw->pw_dir[0])
+					home = rt__xstrdup(pw->pw_dir);
+				break;
+			}
+		fclose(f);
+	}
+	size_t n = rt__strv_len(cfg->env);
+	char **env = rt__xrealloc(cfg->env, (n + 2) * sizeof(char *));
+	env[n] = rt__xmalloc(strlen(home ? home : "/") + 6);
+	sprintf(env[n], "HOME=%s", home ? home : "/");
+	env[n + 1] = NULL;
+	free(home);
+	((rt_config_t *)cfg)->env = env;
+}
+
 int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filter, rt_error_t *err)
 {
 	*filter = NULL;
+	add_home(cfg);
 	for (size_t i = 0; i < cfg->nrlimits; i++) {
 		struct rlimit rl = {cfg->rlimits[i].soft, cfg->rlimits[i].hard};
 		if (setrlimit(cfg->rlimits[i].resource, &rl) < 0)
@@ -170,6 +206,12 @@ int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filt
 	if (chdir(cfg->cwd) < 0)
 		return rt_error_set(err, errno, "entering process.cwd `%s`", cfg->cwd);
 	if (find_exec(cfg, exe, n, err) < 0)
+		return -1;
+	/* Before seccomp (whose profile may deny these calls) and before the
+	 * capabilities they may need (CAP_SYS_NICE, CAP_SYS_ADMIN) go. */
+	if ((cfg->has_ioprio || cfg->has_sched || cfg->has_personality || cfg->has_mempolicy ||
+	     cfg->has_console_size || cfg->apparmor_profile || cfg->selinux_label) &&
+	    rt__process_linux_apply(cfg, err) < 0)
 		return -1;
 	void *f = NULL;
 	if (rt__seccomp_prepare(cfg->seccomp, &f, err) < 0)
@@ -253,6 +295,53 @@ static char *hook_handshake(const rt__init_args_t *a, rt_error_t *err)
 	return s;
 }
 
+/* Rewrites the state JSON *state for the hooks run in the container:
+ * "pid" becomes our pid as the container sees it, "status" status (when
+ * not NULL). */
+static void state_set(char **state, const char *status)
+{
+	json_t *j = json_loads(*state, 0, NULL);
+	char *s = NULL;
+	if (j && json_object_set_new(j, "pid", json_integer(getpid())) == 0 &&
+	    (status == NULL || json_object_set_new(j, "status", json_string(status)) == 0))
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s) {
+		free(*state);
+		*state = s;
+	}
+}
+
+/* process.terminal: /dev/console is the pty slave, bind mounted
+ * (config-linux.md, Default Devices). The mount point is made when missing,
+ * before a read-only root is remounted (console_mount_point). */
+static int console_mount_point(rt_error_t *err)
+{
+	struct stat st;
+	if (lstat("/dev/console", &st) == 0)
+		return 0;
+	int fd = errno == ENOENT
+		     ? open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600)
+		     : -1;
+	if (fd < 0)
+		return rt_error_set(err, errno, "process.terminal: creating `/dev/console`");
+	close(fd);
+	return 0;
+}
+
+/* Binds the pty slave (fd 0, after rt__console_setup) on /dev/console. */
+static int bind_console(rt_error_t *err)
+{
+	cleanup_close int tree =
+	    open_tree(0, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return rt_error_set(err, errno, "process.terminal: cloning the pty's mount");
+	if (move_mount(tree, "", AT_FDCWD, "/dev/console", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return rt_error_set(err, errno,
+				    "process.terminal: bind mounting the pty on `/dev/console`");
+	return 0;
+}
+
 void rt__container_init(const rt__init_args_t *a)
 {
 	const rt_config_t *cfg = a->cfg;
@@ -275,6 +364,9 @@ void rt__container_init(const rt__init_args_t *a)
 		}
 	}
 	if (rt__setup_stdio(a->stdio, &err) < 0)
+		fail(a, &err);
+	if ((cfg->apparmor_profile || cfg->selinux_label || cfg->mount_label) &&
+	    rt__process_linux_check(cfg, &err) < 0)
 		fail(a, &err);
 	for (int i = 0; i < 8 && a->ns_fds[i] >= 0; i++)
 		if (setns(a->ns_fds[i], a->ns_types[i]) < 0) {
@@ -309,7 +401,9 @@ void rt__container_init(const rt__init_args_t *a)
 	}
 	if (write_sysctls(cfg, &err) < 0)
 		fail(a, &err);
-	if (cfg->has_oom_score_adj &&
+	/* In a new user namespace lowering it needs the host's CAP_SYS_RESOURCE:
+	 * the runtime writes /proc/<pid>/oom_score_adj from the host instead. */
+	if (cfg->has_oom_score_adj && !a->userns &&
 	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
 		fail(a, &err);
 	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, cgroup_ready, &cg, &err) < 0 ||
@@ -327,7 +421,7 @@ void rt__container_init(const rt__init_args_t *a)
 	const bool notify = cfg->seccomp && cfg->seccomp->has_notify;
 	if ((rt__hooks_mask(cfg) & early) || notify) {
 		state = hook_handshake(a, &err);
-		if (state == NULL || rt__hooks_run(cfg, RT_HOOK_CREATE_CONTAINER, state, &err) < 0)
+		if (state == NULL)
 			fail(a, &err);
 	}
 	if (notify) {
@@ -345,10 +439,20 @@ void rt__container_init(const rt__init_args_t *a)
 		}
 		rt__seccomp_set_listener(sock, msg);
 	}
-	if (rt__pivot_root(a->rootfs, &err) < 0 || rt__mount_finish(cfg, &err) < 0)
+	/* runtime.md, State: the hooks run in the container namespace
+	 * (createContainer, startContainer) get the pid as the container sees
+	 * it; the listener above got the runtime's view. */
+	if (state &&
+	    (cfg->nhooks[RT_HOOK_CREATE_CONTAINER] || cfg->nhooks[RT_HOOK_START_CONTAINER]))
+		state_set(&state, NULL);
+	if (state && rt__hooks_run(cfg, RT_HOOK_CREATE_CONTAINER, state, &err) < 0)
+		fail(a, &err);
+	if (rt__pivot_root(a->rootfs, &err) < 0 ||
+	    (a->console_fd >= 0 && console_mount_point(&err) < 0) ||
+	    rt__mount_finish(cfg, &err) < 0)
 		fail(a, &err);
 	if (a->console_fd >= 0) {
-		if (rt__console_setup(a->console_fd, &err) < 0)
+		if (rt__console_setup(a->console_fd, &err) < 0 || bind_console(&err) < 0)
 			fail(a, &err);
 		close(a->console_fd);
 	}
@@ -379,28 +483,19 @@ void rt__container_init(const rt__init_args_t *a)
 	while (fifo < 0 && errno == EINTR);
 	if (fifo < 0) {
 		rt_error_set(&err, errno, "opening the exec fifo");
-		fail_late(&err);
+		fail_late(-1, &err);
 	}
 	write_all(fifo, "0", 1);
 	/* fifo stays open (close-on-exec): its end tells start we exec'd. */
 	close(a->state_dirfd);
-	if (state && cfg->nhooks[RT_HOOK_START_CONTAINER]) {
-		/* By now the container is created (start was called). */
-		json_t *j = json_loads(state, 0, NULL);
-		char *s = NULL;
-		if (j && json_object_set_new(j, "status", json_string("created")) == 0)
-			s = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
-		if (s) {
-			free(state);
-			state = s;
-		}
-	}
+	/* By now the container is created (start was called). */
+	if (state && cfg->nhooks[RT_HOOK_START_CONTAINER])
+		state_set(&state, "created");
 	if (state && rt__hooks_run(cfg, RT_HOOK_START_CONTAINER, state, &err) < 0)
-		fail_late(&err);
+		fail_late(fifo, &err);
 	if (rt__seccomp_apply(filter, &err) < 0)
-		fail_late(&err);
+		fail_late(fifo, &err);
 	execve(exe, cfg->args, cfg->env);
 	rt_error_set(&err, errno, "executing `%s`", exe);
-	fail_late(&err);
+	fail_late(fifo, &err);
 }

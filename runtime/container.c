@@ -1,6 +1,6 @@
 /* Containers from an OCI bundle: create (clone the init into its namespaces,
- * cgroup with limits before it execs, state on disk), start (open the exec
- * fifo), state, kill, delete. The init's side is container-init.c. */
+ * cgroup with limits before it execs, state on disk). start, kill and delete
+ * are in container-ops.c; the init's side is container-init.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,8 +50,106 @@ static int fd_above_stdio(int fd)
 	return n;
 }
 
+/* ---- what create keeps in the state directory --------------------------
+ * config.json: a copy of the bundle's, taken at create, so that later
+ * changes to the bundle do not affect the container (runtime.md, Lifecycle
+ * step 2): start, delete (hooks) and exec read it. cgroup.shared: present
+ * when the cgroup existed before create, which then must not delete it. */
+
+/* Copies bundle/config.json to dir/config.json. */
+static int save_config(const char *dir, const char *bundle, rt_error_t *err)
+{
+	char src[PATH_MAX + 16], dst[PATH_MAX + 16];
+	snprintf(src, sizeof(src), "%s/config.json", bundle);
+	snprintf(dst, sizeof(dst), "%s/config.json", dir);
+	size_t len;
+	cleanup_free char *text = rt__read_file(src, &len, err);
+	if (text == NULL)
+		return -1;
+	cleanup_close int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rt_error_set(err, errno, "creating `%s`", dst);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return rt_error_set(err, errno ? errno : EIO, "writing `%s`", dst);
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int set_flag(const char *dir, const char *name, rt_error_t *err)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rt_error_set(err, errno, "creating `%s`", path);
+	close(fd);
+	return 0;
+}
+
+/* Whether the cgroup at path exists (in the hierarchy that lists its
+ * processes: hier[0] on v1, the tree itself on v2). */
+static bool cgroup_exists(const char *path)
+{
+	const rt__cgroup_driver_t *d;
+	rt_error_t e;
+	char clean[1024], dir[2048];
+	if (rt__cgroup_driver(&d, &e) < 0 ||
+	    rt__cgroup_clean_path(path, clean, sizeof(clean), &e) < 0)
+		return false;
+	if (strcmp(d->ops->name, "v1") == 0)
+		snprintf(dir, sizeof(dir), "%s/%s/%s", d->root, d->hier[0], clean);
+	else
+		snprintf(dir, sizeof(dir), "%s/%s", d->root, clean);
+	struct stat st;
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ociVersion (config.md): SemVer 2.0.0; this runtime takes major version 1. */
+static int check_oci_version(const char *v, rt_error_t *err)
+{
+	const char *p = v;
+	unsigned long part[3];
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+			goto bad;
+		char *end;
+		part[i] = strtoul(p, &end, 10);
+		p = end;
+		if (i < 2 && *p++ != '.')
+			goto bad;
+	}
+	/* pre-release and build metadata: dot-separated [0-9A-Za-z-] */
+	if (*p == '-' || *p == '+') {
+		for (const char *q = p; *q; q++) {
+			bool ok = (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
+				  (*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '.' || *q == '+';
+			bool empty = *q == '.' && (q[1] == '.' || q[1] == '\0' || q[1] == '+' ||
+						   q[-1] == '-' || q[-1] == '+');
+			if (!ok || empty)
+				goto bad;
+		}
+		if (p[1] == '\0')
+			goto bad;
+	} else if (*p != '\0') {
+		goto bad;
+	}
+	if (part[0] != 1)
+		return rt__error_plain(
+		    err, EINVAL, "ociVersion: `%s` not supported (this runtime takes 1.x)", v);
+	return 0;
+bad:
+	return rt__error_plain(err, EINVAL, "ociVersion: `%s` is not a SemVer 2.0.0 version", v);
+}
+
 static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt_error_t *err)
 {
+	if (check_oci_version(cfg->oci_version, err) < 0)
+		return -1;
 	bool sock = opts && opts->console_socket;
 	if (cfg->terminal && !sock)
 		return rt__error_plain(err, EINVAL,
@@ -101,20 +199,6 @@ static size_t read_full(int fd, void *buf, size_t n)
 	return got;
 }
 
-static int send_all(int fd, const void *buf, size_t n)
-{
-	size_t off = 0;
-	while (off < n) {
-		ssize_t w = send(fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 /* The init asks ('H') before pivot_root when the config has hooks: runs
  * prestart and createRuntime here, in the runtime's namespaces, and sends the
  * state ('G', length, JSON) for the hooks the init runs itself. */
@@ -129,21 +213,22 @@ static int answer_hooks(int fd, const rt_config_t *cfg, const char *id, const ch
 	    rt__hooks_run(cfg, RT_HOOK_CREATE_RUNTIME, state, err) < 0)
 		return -1;
 	uint32_t len = (uint32_t)strlen(state);
-	if (send_all(fd, "G", 1) < 0 || send_all(fd, &len, sizeof(len)) < 0 ||
-	    send_all(fd, state, len) < 0)
+	if (rt__send_all(fd, "G", 1) < 0 || rt__send_all(fd, &len, sizeof(len)) < 0 ||
+	    rt__send_all(fd, state, len) < 0)
 		return rt_error_set(err, errno, "sending the state to the container init");
 	return 0;
 }
 
 /* Reads the init's answer: 0 when ready, -1 with its error otherwise. */
 static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id, const char *bundle,
-		     rt_error_t *err)
+		     bool *hooked, rt_error_t *err)
 {
 	char c;
 	while (read_full(fd, &c, 1) == 1) {
 		if (c == 'R')
 			return 0;
 		if (c == 'H') {
+			*hooked = true;
 			if (answer_hooks(fd, cfg, id, bundle, pid, err) < 0)
 				return -1;
 			continue;
@@ -356,12 +441,15 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 		snprintf(cgroup, sizeof(cgroup), "ocirun/%s", id);
 
 	int rc = -1, sync[2] = {-1, -1}, dirfd = -1, console = -1;
+	bool hooked = false; /* the create hooks ran (or were asked for) */
 	cleanup_close int lock = -1;
 	int nsfd[8];
 	int nstype[8];
 	size_t nns = 0;
 	bool made_dir = false, made_cgroup = false;
 	pid_t pid = -1;
+	int netfd = -1;		 /* the container's network namespace, held (netDevices) */
+	bool netdevs_in = false; /* linux.netDevices moved in: move back on failure */
 	for (int i = 0; i < 8; i++)
 		nsfd[i] = -1, nstype[i] = 0;
 
@@ -385,6 +473,8 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 		rt_error_set(err, errno, "creating `%s`", fifo);
 		goto out;
 	}
+	if (save_config(dir, abs_bundle, err) < 0)
+		goto out;
 	const rt_namespace_t *userns_cfg = rt__config_ns(cfg, CLONE_NEWUSER);
 	const bool userns = userns_cfg != NULL;
 	const bool join_user = userns && userns_cfg->path != NULL;
@@ -488,22 +578,50 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	sync[1] = -1;
 	if (userns && !join_user && write_idmaps(pid, cfg, err) < 0)
 		goto kill_out;
+	/* An init in a user namespace (new or joined) may not raise its own
+	 * oom_score_adj: it is written from here, before the init runs any
+	 * of the container's code (the init writes it when it has none). */
+	if (userns && cfg->has_oom_score_adj) {
+		char f[64];
+		snprintf(f, sizeof(f), "/proc/%d/oom_score_adj", (int)pid);
+		if (rt__write_filef(f, err, "%d", cfg->oom_score_adj) < 0) {
+			rt_error_wrap(err, "process.oomScoreAdj");
+			goto kill_out;
+		}
+	}
 	/* The joined namespace's root gets exec.fifo (best effort: 0622 lets
 	 * any user write it). */
 	if (join_user)
 		(void)!chown(fifo, ns_root(pid, false, 0), ns_root(pid, true, 0));
 	/* The cgroup is made while the init builds the container's mounts (it
 	 * waits for 'C' only before it needs the cgroup): the two overlap. */
-	made_cgroup = true;
+	/* A cgroup that exists already (cgroupsPath shared with others) is
+	 * joined, and left in place by delete and by a failed create. */
+	bool shared = cgroup_exists(cgroup);
+	if (shared && set_flag(dir, "cgroup.shared", err) < 0)
+		goto kill_out;
+	made_cgroup = !shared;
 	if (rt_cgroup_create(cgroup, cfg->has_resources ? &cfg->limits : NULL, err) < 0 ||
 	    (rt__cgroup_extra_any(&cfg->extra) &&
 	     rt__cgroup_set_extra(cgroup, &cfg->extra, err) < 0) ||
 	    (!enter_self && rt_cgroup_enter(cgroup, pid, err) < 0))
 		goto kill_out;
+	/* linux.netDevices: moved from the runtime's namespace into the
+	 * container's while the init waits for 'C' (before the hooks and the
+	 * process). netfd holds the namespace: a later failure can still move
+	 * them back after the init has died. */
+	if (cfg->nnetdevs > 0) {
+		netfd = rt__netdev_open_ns(cfg, pid, err);
+		if (netfd < 0 || rt__netdev_move_in(cfg, pid, err) < 0)
+			goto kill_out;
+		netdevs_in = true;
+	}
 	/* An init that failed already has closed its end: its error is read
 	 * below. */
-	(void)send_all(sync[0], "C", 1);
-	if (read_sync(sync[0], pid, cfg, id, abs_bundle, err) < 0) {
+	(void)rt__send_all(sync[0], "C", 1);
+	if (read_sync(sync[0], pid, cfg, id, abs_bundle, &hooked, err) < 0) {
+		if (netdevs_in)
+			rt__netdev_give_back(cfg, netfd, id);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		pid = -1;
@@ -536,6 +654,8 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	rc = 0;
 	goto out;
 kill_out:
+	if (netdevs_in)
+		rt__netdev_give_back(cfg, netfd, id);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 out:
@@ -546,9 +666,21 @@ out:
 		if (made_dir)
 			rt__state_remove(dir, &e2);
 		rt_error_wrap(err, "creating container `%s`", id);
+		/* A create hook failed (or the init did after them): the
+		 * container is destroyed and the poststop hooks run, their
+		 * failures only warned about (runtime.md, Lifecycle 3-5, 12-13). */
+		if (hooked && cfg->nhooks[RT_HOOK_POSTSTOP]) {
+			cleanup_free char *st = rt__state_json_text(id, RT_STATUS_STOPPED, 0,
+								    abs_bundle, cfg->annotations);
+			if (st == NULL || rt__hooks_run(cfg, RT_HOOK_POSTSTOP, st, &e2) < 0)
+				fprintf(stderr, "ocirun: warning: container `%s`: %s\n", id,
+					st ? e2.msg : "out of memory");
+		}
 	}
 	for (size_t i = 0; i < nns; i++)
 		close(nsfd[i]);
+	if (netfd >= 0)
+		close(netfd);
 	if (sync[0] >= 0)
 		close(sync[0]);
 	if (sync[1] >= 0)
@@ -559,212 +691,4 @@ out:
 		close(console);
 	rt_config_free(cfg);
 	return rc;
-}
-
-/* ---- state -------------------------------------------------------------- */
-
-int rt__container_load(const char *state_root, const char *id, char *dir, size_t n,
-		       rt__state_rec_t *rec, rt_status_t *status, rt_error_t *err)
-{
-	if (state_root == NULL)
-		state_root = DEFAULT_STATE_ROOT;
-	if (rt__state_dir(state_root, id, dir, n, err) < 0)
-		return -1;
-	if (rt__state_read(dir, rec, err) < 0) {
-		if (err && err->errnum == ENOENT) {
-			struct stat st;
-			if (stat(dir, &st) == 0) {
-				/* The directory without state.json: create is under way. */
-				memset(rec, 0, sizeof(*rec));
-				snprintf(rec->id, sizeof(rec->id), "%s", id);
-				*status = RT_STATUS_CREATING;
-				return 0;
-			}
-			return rt__error_plain(err, ENOENT, "container `%s` does not exist", id);
-		}
-		return -1;
-	}
-	unsigned long long start = rt__pid_start_time(rec->pid);
-	if (start == 0 || start != rec->pid_start) {
-		*status = RT_STATUS_STOPPED;
-	} else {
-		char fifo[PATH_MAX + 16];
-		snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
-		*status = access(fifo, F_OK) == 0 ? RT_STATUS_CREATED : RT_STATUS_RUNNING;
-	}
-	return 0;
-}
-
-int rt_container_state(const char *state_root, const char *id, rt_state_t *st, rt_error_t *err)
-{
-	char dir[PATH_MAX];
-	rt__state_rec_t rec;
-	rt_status_t status;
-	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
-		return -1;
-	memset(st, 0, sizeof(*st));
-	snprintf(st->id, sizeof(st->id), "%s", id);
-	st->status = status;
-	st->pid = status == RT_STATUS_STOPPED ? 0 : rec.pid;
-	snprintf(st->bundle, sizeof(st->bundle), "%s", rec.bundle);
-	snprintf(st->cgroup, sizeof(st->cgroup), "%s", rec.cgroup);
-	st->created_ms = rec.created_ms;
-	if (rec.annotations)
-		json_decref(rec.annotations);
-	return 0;
-}
-
-char *rt_container_state_json(const char *state_root, const char *id, rt_error_t *err)
-{
-	char dir[PATH_MAX];
-	rt__state_rec_t rec;
-	rt_status_t status;
-	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
-		return NULL;
-	char created[64] = "";
-	time_t secs = (time_t)(rec.created_ms / 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	size_t l = strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(created + l, sizeof(created) - l, ".%03dZ", (int)(rec.created_ms % 1000));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id",
-			      id, "status", rt_status_name(status), "pid",
-			      status == RT_STATUS_STOPPED ? 0 : (int)rec.pid, "bundle", rec.bundle,
-			      "rootfs", rec.rootfs, "created", created);
-	if (rec.annotations)
-		json_object_set_new(j, "annotations", rec.annotations);
-	char *s = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
-	if (s == NULL)
-		rt_error_set(err, ENOMEM, "encoding the state of `%s`", id);
-	return s;
-}
-
-/* ---- start, kill, delete ------------------------------------------------ */
-
-/* poststart and poststop: the spec wants their failures logged as warnings
- * and the lifecycle to go on. */
-static void run_late_hooks(const rt__state_rec_t *rec, int kind, rt_status_t status)
-{
-	rt_config_t *cfg = NULL;
-	rt_error_t err = {0};
-	cleanup_free char *state =
-	    rt__state_json_text(rec->id, status, status == RT_STATUS_STOPPED ? 0 : rec->pid,
-				rec->bundle, rec->annotations);
-	if (state == NULL || rt_config_load(rec->bundle, &cfg, &err) < 0 ||
-	    rt__hooks_run(cfg, kind, state, &err) < 0)
-		fprintf(stderr, "ocirun: warning: container `%s`: %s\n", rec->id,
-			err.msg[0] ? err.msg : "out of memory");
-	rt_config_free(cfg);
-}
-
-int rt_container_start(const char *state_root, const char *id, rt_error_t *err)
-{
-	cleanup_close int lock = rt__state_lock(state_root, id);
-	char dir[PATH_MAX];
-	rt__state_rec_t rec;
-	rt_status_t status;
-	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
-		return rt_error_wrap(err, "starting container `%s`", id);
-	cleanup_json json_t *ann = rec.annotations;
-	if (status != RT_STATUS_CREATED)
-		return rt__error_plain(err, EINVAL,
-				       "starting container `%s`: it is %s, not created", id,
-				       rt_status_name(status));
-	char fifo[PATH_MAX + 16];
-	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
-	/* Non-blocking open: a dead init must not hang us. The init is blocked
-	 * in open(O_WRONLY) and writes one byte once we are here. */
-	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return rt_error_set(err, errno, "starting container `%s`: opening `%s`", id, fifo);
-	for (int waited = 0;; waited += 10) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 10);
-		if (r > 0 && (p.revents & POLLIN)) {
-			char c;
-			if (read(fd, &c, 1) == 1)
-				break;
-		}
-		if (rt__pid_start_time(rec.pid) != rec.pid_start)
-			return rt__error_plain(err, ESRCH,
-					       "starting container `%s`: its init has exited", id);
-		if (waited > 10000)
-			return rt__error_plain(err, ETIMEDOUT,
-					       "starting container `%s`: init did not answer", id);
-	}
-	unlink(fifo);
-	/* The init keeps its end open (close-on-exec) until it execs: end of
-	 * file means the process runs (or the init died trying), so poststart
-	 * hooks and our caller see it started. A stopped init (SIGSTOP) cannot
-	 * hold start for ever: after 10 s it counts as started. */
-	for (int waited = 0; waited < 10000; waited += 10) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 10) > 0) {
-			char buf[16];
-			ssize_t r = read(fd, buf, sizeof(buf));
-			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-				break;
-		}
-		if (rt__pid_start_time(rec.pid) != rec.pid_start)
-			break;
-	}
-	if (rec.hooks & (1U << RT_HOOK_POSTSTART))
-		run_late_hooks(&rec, RT_HOOK_POSTSTART, RT_STATUS_RUNNING);
-	return 0;
-}
-
-int rt_container_kill(const char *state_root, const char *id, int sig, bool all, rt_error_t *err)
-{
-	char dir[PATH_MAX];
-	rt__state_rec_t rec;
-	rt_status_t status;
-	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
-		return -1;
-	if (rec.annotations)
-		json_decref(rec.annotations);
-	if (status != RT_STATUS_CREATED && status != RT_STATUS_RUNNING && !all)
-		return rt__error_plain(err, ESRCH, "container `%s` is not running (%s)", id,
-				       rt_status_name(status));
-	if (all && rec.cgroup[0]) {
-		if (rt_cgroup_kill(rec.cgroup, sig, err) < 0)
-			return rt_error_wrap(err, "killing container `%s`", id);
-		return 0;
-	}
-	if (kill(rec.pid, sig) < 0)
-		return rt_error_set(err, errno, "sending signal %d to container `%s` (pid %d)", sig,
-				    id, (int)rec.pid);
-	return 0;
-}
-
-int rt_container_delete(const char *state_root, const char *id, bool force, rt_error_t *err)
-{
-	cleanup_close int lock = rt__state_lock(state_root, id);
-	char dir[PATH_MAX];
-	rt__state_rec_t rec;
-	rt_status_t status;
-	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
-		return -1;
-	cleanup_json json_t *ann = rec.annotations;
-	if (status != RT_STATUS_STOPPED && !force && status != RT_STATUS_CREATING)
-		return rt__error_plain(
-		    err, EBUSY, "cannot delete container `%s` that is %s (stop it or use --force)",
-		    id, rt_status_name(status));
-	if (status == RT_STATUS_CREATING && !force)
-		return rt__error_plain(err, EBUSY, "container `%s` is being created", id);
-	if (status != RT_STATUS_STOPPED && rec.pid > 0)
-		kill(rec.pid, SIGKILL);
-	if (rec.cgroup[0] && rt_cgroup_destroy(rec.cgroup, 5000, err) < 0)
-		return rt_error_wrap(err, "deleting container `%s`", id);
-	/* Our own default parent ("ocirun/<id>"): remove it once empty. */
-	char def[512];
-	snprintf(def, sizeof(def), "ocirun/%s", id);
-	if (strcmp(rec.cgroup, def) == 0) {
-		rt__cgroup_rmdir_if_empty("ocirun");
-	}
-	if (rec.hooks & (1U << RT_HOOK_POSTSTOP))
-		run_late_hooks(&rec, RT_HOOK_POSTSTOP, RT_STATUS_STOPPED);
-	if (rt__state_remove(dir, err) < 0)
-		return rt_error_wrap(err, "deleting container `%s`", id);
-	return 0;
 }

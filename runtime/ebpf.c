@@ -142,7 +142,19 @@ int rt__ebpf_dev_attach(const char *cgroup_dir, const rt__dev_rule_t *rules, siz
 	cleanup_close int cfd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfd < 0)
 		return rt_error_set(err, errno, "opening cgroup `%s`", cgroup_dir);
+	/* The programs attached to this very cgroup before (ours, from an
+	 * earlier call): with ALLOW_MULTI every one must allow an access, so
+	 * the new rules could never widen it while they stay. */
+	uint32_t old[64];
 	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (uint32_t)cfd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (uint64_t)(uintptr_t)old;
+	a.query.prog_cnt = sizeof(old) / sizeof(old[0]);
+	uint32_t nold = sys_bpf(BPF_PROG_QUERY, &a) == 0 ? a.query.prog_cnt : 0;
+	if (nold > sizeof(old) / sizeof(old[0]))
+		nold = sizeof(old) / sizeof(old[0]);
 	memset(&a, 0, sizeof(a));
 	a.target_fd = (uint32_t)cfd;
 	a.attach_bpf_fd = (uint32_t)pfd;
@@ -151,6 +163,25 @@ int rt__ebpf_dev_attach(const char *cgroup_dir, const rt__dev_rule_t *rules, siz
 	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
 		return rt_error_set(err, errno, "attaching the device program to cgroup `%s`",
 				    cgroup_dir);
+	/* Then the old ones go: between the two calls both programs run, and
+	 * an access needs both to allow it, so there is no moment with more
+	 * access than either set grants. */
+	for (uint32_t i = 0; i < nold; i++) {
+		memset(&a, 0, sizeof(a));
+		a.prog_id = old[i];
+		cleanup_close int ofd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		if (ofd < 0)
+			return rt_error_set(err, errno, "opening the old device program %u of `%s`",
+					    old[i], cgroup_dir);
+		memset(&a, 0, sizeof(a));
+		a.target_fd = (uint32_t)cfd;
+		a.attach_bpf_fd = (uint32_t)ofd;
+		a.attach_type = BPF_CGROUP_DEVICE;
+		if (sys_bpf(BPF_PROG_DETACH, &a) < 0 && errno != ENOENT)
+			return rt_error_set(err, errno,
+					    "detaching the old device program %u from `%s`", old[i],
+					    cgroup_dir);
+	}
 	/* the attachment holds the program; it goes with the cgroup */
 	return 0;
 }

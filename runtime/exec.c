@@ -5,7 +5,10 @@
  * lets it go; the child joins the other namespaces (mount last), then takes
  * the same last steps as a container's init (rlimits, cwd, capabilities,
  * user, no_new_privs, seccomp) and execs. A close-on-exec pipe tells the
- * caller whether the exec happened ('E' + rt_error_t when it did not). */
+ * caller whether the exec happened ('E' + rt_error_t when it did not).
+ * With SCMP_ACT_NOTIFY rules the release carries the listener message, the
+ * child connects to linux.seccomp.listenerPath before it joins the mount
+ * namespace and sends the notify fd there once its filter is loaded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +45,7 @@ typedef struct exec_ctx {
 	int go_fd;	 /* read: the caller has moved us into the cgroup */
 	int console_fd;	 /* connected console socket, or -1 */
 	int sync_fd;	 /* write, close-on-exec */
+	bool notify;	 /* SCMP_ACT_NOTIFY: the release carries the listener message */
 } exec_ctx_t;
 
 static int above_stdio(int fd)
@@ -88,6 +92,44 @@ __attribute__((noreturn)) static void child_fail(const exec_ctx_t *x, rt_error_t
 	_exit(127);
 }
 
+static bool read_all(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* SCMP_ACT_NOTIFY: the caller sends the listener message (it alone knows
+ * our host pid) after the release; we connect to listenerPath, a host path,
+ * while still in the caller's mount namespace. rt__seccomp_apply sends the
+ * notify fd on it once the filter is loaded. */
+static int notify_connect(const exec_ctx_t *x, rt_error_t *err)
+{
+	uint32_t len = 0;
+	if (!read_all(x->go_fd, &len, sizeof(len)) || len == 0 || len > (1U << 24))
+		return rt__error_plain(err, EIO, "reading the seccomp listener message");
+	char *msg = rt__xmalloc((size_t)len + 1);
+	if (!read_all(x->go_fd, msg, len)) {
+		free(msg);
+		return rt__error_plain(err, EIO, "reading the seccomp listener message");
+	}
+	msg[len] = '\0';
+	int sock = rt__seccomp_connect(x->cfg->seccomp, err);
+	if (sock < 0) {
+		free(msg);
+		return -1;
+	}
+	rt__seccomp_set_listener(sock, msg);
+	return 0;
+}
+
 __attribute__((noreturn)) static void child(const exec_ctx_t *x)
 {
 	const rt_config_t *cfg = x->cfg;
@@ -95,23 +137,26 @@ __attribute__((noreturn)) static void child(const exec_ctx_t *x)
 	rt__reset_signals();
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	char c;
-	ssize_t r;
-	do
-		r = read(x->go_fd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1)
+	if (!read_all(x->go_fd, &c, 1) || c != 'G')
 		_exit(127); /* the caller gave up; it reports why */
+	if (x->notify && notify_connect(x, &err) < 0)
+		child_fail(x, &err);
 	if (rt__setup_stdio(x->stdio, &err) < 0)
 		child_fail(x, &err);
+	/* Before the namespaces: in the container's user namespace (new or
+	 * joined) the process may no longer set its own oom_score_adj, nor
+	 * see the host's /proc once in its mount namespace. */
+	if (cfg->has_oom_score_adj &&
+	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0) {
+		rt_error_wrap(&err, "process.oomScoreAdj");
+		child_fail(x, &err);
+	}
 	for (size_t i = 0; i < NNS; i++)
 		if (x->ns_fds[i] >= 0 && setns(x->ns_fds[i], ns_order[i].type) < 0) {
 			rt_error_set(&err, errno, "joining the container's %s namespace",
 				     ns_order[i].file);
 			child_fail(x, &err);
 		}
-	if (cfg->has_oom_score_adj &&
-	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
-		child_fail(x, &err);
 	if (x->console_fd >= 0 && rt__console_setup(x->console_fd, &err) < 0)
 		child_fail(x, &err);
 	char exe[PATH_MAX];
@@ -202,6 +247,42 @@ static int read_verdict(int fd, rt_error_t *err)
 	return rt__error_plain(err, EIO, "the exec'd process died before it could exec");
 }
 
+/* process.execCPUAffinity's initial (k 0) or final (k 1) CPUs for pid;
+ * nothing when that list is unset. */
+static int set_affinity(const rt_config_t *cfg, int k, pid_t pid, rt_error_t *err)
+{
+	if (!cfg->has_exec_cpus[k])
+		return 0;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int cpu = 0; cpu < 1024 && cpu < CPU_SETSIZE; cpu++)
+		if (cfg->exec_cpus[k][cpu / 64] & (1ULL << (cpu % 64)))
+			CPU_SET(cpu, &set);
+	if (sched_setaffinity(pid, sizeof(set), &set) < 0)
+		return rt_error_set(err, errno,
+				    "process.execCPUAffinity.%s: setting the CPU "
+				    "affinity of pid %d",
+				    k == 0 ? "initial" : "final", (int)pid);
+	return 0;
+}
+
+/* The listener message for the exec'd process (host pid): the container's
+ * state as the init's listener got it, with this process's pid. */
+static int send_listener_msg(int fd, const rt_config_t *cfg, const rt__state_rec_t *rec,
+			     rt_status_t status, pid_t pid, rt_error_t *err)
+{
+	cleanup_free char *state =
+	    rt__state_json_text(rec->id, status, rec->pid, rec->bundle, rec->annotations);
+	cleanup_free char *msg =
+	    state ? rt__seccomp_listener_message(cfg->seccomp, state, pid) : NULL;
+	if (msg == NULL)
+		return rt_error_set(err, ENOMEM, "encoding the seccomp listener message");
+	uint32_t len = (uint32_t)strlen(msg);
+	if (rt__send_all(fd, &len, sizeof(len)) < 0 || rt__send_all(fd, msg, len) < 0)
+		return rt_error_set(err, errno, "sending the seccomp listener message");
+	return 0;
+}
+
 int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts_t *o,
 		      pid_t *pid_out, rt_error_t *err)
 {
@@ -210,20 +291,21 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 	rt_status_t status;
 	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
 		return rt_error_wrap(err, "exec in container `%s`", id);
-	if (rec.annotations)
-		json_decref(rec.annotations);
+	cleanup_json json_t *ann = rec.annotations;
 	if (status != RT_STATUS_RUNNING && status != RT_STATUS_CREATED)
 		return rt__error_plain(err, EINVAL, "exec in container `%s`: it is %s, not running",
 				       id, rt_status_name(status));
 	rt_config_t *cfg = NULL;
-	if (rt_config_load(rec.bundle, &cfg, err) < 0 || build_process(cfg, o, err) < 0) {
+	if (rt__container_config(dir, rec.bundle, &cfg, err) < 0 ||
+	    build_process(cfg, o, err) < 0) {
 		rt_config_free(cfg);
 		return rt_error_wrap(err, "exec in container `%s`", id);
 	}
 
 	int rc = -1, sync[2] = {-1, -1}, go[2] = {-1, -1}, pidns = -1, saved = -1;
 	pid_t pid = -1;
-	exec_ctx_t x = {.cfg = cfg, .console_fd = -1};
+	exec_ctx_t x = {
+	    .cfg = cfg, .console_fd = -1, .notify = cfg->seccomp && cfg->seccomp->has_notify};
 	for (size_t i = 0; i < NNS; i++)
 		x.ns_fds[i] = -1;
 	for (int i = 0; i < 3; i++)
@@ -273,12 +355,18 @@ int rt_container_exec(const char *state_root, const char *id, const rt_exec_opts
 	sync[1] = -1;
 	close(go[0]);
 	go[0] = -1;
-	if (rec.cgroup[0] && rt_cgroup_enter(rec.cgroup, pid, err) < 0)
+	/* process.execCPUAffinity: initial before the process joins the
+	 * container's cgroup (a cpuset may then change it), final after. */
+	if (set_affinity(cfg, 0, pid, err) < 0 ||
+	    (rec.cgroup[0] && rt_cgroup_enter(rec.cgroup, pid, err) < 0) ||
+	    set_affinity(cfg, 1, pid, err) < 0)
 		goto kill_out;
 	if (send(go[1], "G", 1, MSG_NOSIGNAL) != 1) {
 		rt_error_set(err, errno, "releasing the process");
 		goto kill_out;
 	}
+	if (x.notify && send_listener_msg(go[1], cfg, &rec, status, pid, err) < 0)
+		goto kill_out;
 	if (read_verdict(sync[0], err) < 0) {
 		waitpid(pid, NULL, 0);
 		goto out;

@@ -139,15 +139,27 @@ static int run_one(const rt_hook_t *h, const char *state, rt_error_t *err)
 	return 0;
 }
 
+/* The first failure stops the others, except for poststop: runtime.md
+ * (Lifecycle 13) wants "the remaining hooks and lifecycle" to go on, so
+ * every poststop hook runs and the first failure is returned. */
 int rt__hooks_run(const rt_config_t *cfg, int kind, const char *state, rt_error_t *err)
 {
+	int rc = 0;
 	for (size_t i = 0; i < cfg->nhooks[kind]; i++) {
 		const rt_hook_t *h = &cfg->hooks[kind][i];
-		if (run_one(h, state, err) < 0)
-			return rt_error_wrap(err, "hooks.%s[%zu] `%s`", rt__hook_names[kind], i,
-					     h->path);
+		rt_error_t e;
+		if (run_one(h, state, &e) == 0)
+			continue;
+		if (rc == 0) {
+			rc = -1;
+			if (err)
+				*err = e;
+			rt_error_wrap(err, "hooks.%s[%zu] `%s`", rt__hook_names[kind], i, h->path);
+		}
+		if (kind != RT_HOOK_POSTSTOP)
+			break;
 	}
-	return 0;
+	return rc;
 }
 
 unsigned rt__hooks_mask(const rt_config_t *cfg)

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "runtime/cgroup-internal.h"
 #include "runtime/rt-internal.h"
@@ -112,7 +114,8 @@ static int resolve_in_root(const char *rootfs, const char *dest, bool want_file,
  * namespace: a tmpfs at dest holding, for each hierarchy mounted under
  * /sys/fs/cgroup, the container's own cgroup bind-mounted under the
  * hierarchy's name (so the container sees its cgroup as the root and nothing
- * of the host's tree), and the host's symlinks (cpu -> cpu,cpuacct). */
+ * of the host's tree), and the host's symlinks (cpu -> cpu,cpuacct).
+ * With "ro" each hierarchy is read-only, the tmpfs is not (runc, crun). */
 static int mount_cgroup_v1(const char *dest, unsigned long flags, const char *cgroup, size_t i,
 			   rt_error_t *err)
 {
@@ -160,10 +163,130 @@ static int mount_cgroup_v1(const char *dest, unsigned long flags, const char *cg
 					  src, in);
 	}
 	closedir(d);
-	if (rc == 0 && (flags & MS_RDONLY) &&
-	    mount("tmpfs", dest, NULL, MS_REMOUNT | MS_RDONLY | base, "mode=755") < 0)
-		rc = rt_error_set(err, errno, "mounts[%zu]: remounting `%s` read-only", i, dest);
+	/* "ro" applies to the hierarchies; the tmpfs holding them stays
+	 * writable, as with runc and crun. */
 	return rc;
+}
+
+/* A user namespace holding m's uidMappings/gidMappings, for
+ * MOUNT_ATTR_IDMAP: a short-lived child unshares it, the maps are written
+ * from here (so hostIDs are IDs of our own user namespace: the host's, or
+ * the container's when it has one), the namespace is kept by an fd and the
+ * child reaped. Returns the fd (close-on-exec) or -1 with err. */
+static int idmap_userns(const rt_mount_t *m, size_t i, rt_error_t *err)
+{
+	int up[2], down[2];
+	if (pipe2(up, O_CLOEXEC) < 0)
+		return rt_error_set(err, errno, "mounts[%zu]: idmap: pipe", i);
+	if (pipe2(down, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(up[0]);
+		close(up[1]);
+		return rt_error_set(err, e, "mounts[%zu]: idmap: pipe", i);
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		char self[32];
+		ssize_t n = -1;
+		if (unshare(CLONE_NEWUSER) == 0)
+			n = readlink("/proc/self", self, sizeof(self) - 1);
+		if (n > 0 && write(up[1], self, (size_t)n) == n) {
+			char c;
+			while (read(down[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
+		_exit(0);
+	}
+	int e = errno;
+	close(up[1]);
+	close(down[0]);
+	if (pid < 0) {
+		close(up[0]);
+		close(down[1]);
+		return rt_error_set(err, e, "mounts[%zu]: idmap: fork", i);
+	}
+	int fd = -1;
+	char hostpid[32] = "";
+	ssize_t n;
+	do
+		n = read(up[0], hostpid, sizeof(hostpid) - 1);
+	while (n < 0 && errno == EINTR);
+	close(up[0]);
+	if (n <= 0) {
+		rt__error_plain(err, EPERM,
+				"mounts[%zu]: idmap: the helper could not create a user namespace",
+				i);
+		goto out;
+	}
+	hostpid[n] = '\0';
+	for (int k = 0; k < 2; k++) {
+		const rt__idmap_t *map = k ? m->gid_maps : m->uid_maps;
+		size_t nmap = k ? m->ngid_maps : m->nuid_maps;
+		char path[64], *buf = rt__xmalloc(nmap * 40 + 1);
+		size_t len = 0;
+		for (size_t j = 0; j < nmap; j++)
+			len += (size_t)sprintf(buf + len, "%u %u %u\n", map[j].container,
+					       map[j].host, map[j].size);
+		snprintf(path, sizeof(path), "/proc/%s/%s", hostpid, k ? "gid_map" : "uid_map");
+		int rc = rt__write_file(path, buf, err);
+		free(buf);
+		if (rc < 0) {
+			rt_error_wrap(err, "mounts[%zu].%s", i, k ? "gidMappings" : "uidMappings");
+			goto out;
+		}
+	}
+	char nspath[64];
+	snprintf(nspath, sizeof(nspath), "/proc/%s/ns/user", hostpid);
+	fd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		rt_error_set(err, errno, "mounts[%zu]: idmap: opening `%s`", i, nspath);
+out:
+	close(down[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+/* mounts[i] with uidMappings/gidMappings: the source cloned (recursively
+ * for rbind/ridmap), idmapped with MOUNT_ATTR_IDMAP, and attached at dest. */
+static int mount_idmapped(const rt_mount_t *m, const char *dest, size_t i, rt_error_t *err)
+{
+	const bool rec = (m->flags & MS_REC) != 0;
+	cleanup_close int ns = idmap_userns(m, i, err);
+	if (ns < 0)
+		return -1;
+	cleanup_close int tree = open_tree(
+	    AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return rt_error_set(err, errno, "mounts[%zu]: idmap: open_tree(`%s`)", i,
+				    m->source);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr)) <
+	    0)
+		return rt_error_set(err, errno,
+				    "mounts[%zu]: idmapping `%s` (does its file system support "
+				    "idmapped mounts?)",
+				    i, m->source);
+	if (move_mount(tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return rt_error_set(err, errno, "mounts[%zu]: attaching the idmapped `%s` on `%s`",
+				    i, m->source, dest);
+	return 0;
+}
+
+/* linux.mountLabel (SELinux hosts only; the init refused it elsewhere):
+ * the label as a context= option of the file systems that take one. */
+static char *labelled_data(const rt_config_t *cfg, const rt_mount_t *m, const char *type)
+{
+	if (cfg->mount_label == NULL ||
+	    (strcmp(type, "tmpfs") != 0 && strcmp(type, "devpts") != 0 &&
+	     strcmp(type, "mqueue") != 0))
+		return NULL;
+	const char *d = m->data ? m->data : "";
+	char *s = rt__xmalloc(strlen(d) + strlen(cfg->mount_label) + 16);
+	sprintf(s, "%s%scontext=\"%s\"", d, d[0] ? "," : "", cfg->mount_label);
+	return s;
 }
 
 typedef struct cgroup_wait {
@@ -171,8 +294,8 @@ typedef struct cgroup_wait {
 	void *ctx;
 } cgroup_wait_t;
 
-static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup,
-		     const cgroup_wait_t *cw, size_t i, rt_error_t *err)
+static int mount_one(const rt_config_t *cfg, const rt_mount_t *m, const char *rootfs,
+		     const char *cgroup, const cgroup_wait_t *cw, size_t i, rt_error_t *err)
 {
 	bool file = false;
 	if (m->bind) {
@@ -187,7 +310,10 @@ static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup
 		return rt_error_wrap(err, "mounts[%zu]", i);
 	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	if (m->bind) {
-		if (mount(m->source, dest, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
+		if (m->nuid_maps > 0) {
+			if (mount_idmapped(m, dest, i, err) < 0)
+				return -1;
+		} else if (mount(m->source, dest, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
 			return rt_error_set(err, errno, "mounts[%zu]: bind mounting `%s` on `%s`",
 					    i, m->source, dest);
 		if (flags && mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
@@ -208,7 +334,8 @@ static int mount_one(const rt_mount_t *m, const char *rootfs, const char *cgroup
 			type = "cgroup2";
 		}
 		const char *src = m->source ? m->source : type;
-		if (mount(src, dest, type, flags, m->data) < 0) {
+		cleanup_free char *labelled = labelled_data(cfg, m, type);
+		if (mount(src, dest, type, flags, labelled ? labelled : m->data) < 0) {
 			/* sysfs in a shared network namespace: bind the host's, read-only. */
 			if (errno == EPERM && strcmp(type, "sysfs") == 0 &&
 			    mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0 &&
@@ -283,22 +410,46 @@ static int make_devices(const char *rootfs, rt_error_t *err)
 }
 
 /* linux.devices: each node made at its path inside rootfs (parents
- * created, symlinks resolved inside it), with its mode and owner. */
+ * created, symlinks resolved inside it), with its mode and owner. A file
+ * already at the path must be that device (config-linux.md, Devices). */
 static int make_config_devices(const rt_config_t *cfg, const char *rootfs, rt_error_t *err)
 {
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const rt__device_t *d = &cfg->devices[i];
-		char dest[PATH_MAX];
-		if (resolve_in_root(rootfs, d->path, true, dest, sizeof(dest), err) < 0)
+		char dest[PATH_MAX], dir[PATH_MAX];
+		const char *slash = strrchr(d->path, '/');
+		const char *base = slash ? slash + 1 : d->path;
+		if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+			return rt__error_plain(err, EINVAL,
+					       "linux.devices[%zu].path `%s`: not a file name", i,
+					       d->path);
+		snprintf(dir, sizeof(dir), "/%.*s", slash ? (int)(slash - d->path) : 0, d->path);
+		if (resolve_in_root(rootfs, dir, false, dest, sizeof(dest), err) < 0)
 			return rt_error_wrap(err, "linux.devices[%zu]", i);
+		size_t dl = strlen(dest);
+		if (dl + 1 + strlen(base) >= sizeof(dest))
+			return rt_error_set(err, ENAMETOOLONG, "linux.devices[%zu].path `%s`", i,
+					    d->path);
+		dest[dl] = '/';
+		strcpy(dest + dl + 1, base);
 		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 		mode_t mode = d->has_mode ? (d->mode & 07777) : 0666;
-		if (unlink(dest) < 0 && errno != ENOENT)
-			return rt_error_set(err, errno, "linux.devices[%zu]: replacing `%s`", i,
-					    dest);
-		if (mknod(dest, type | mode, makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
+		dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
+		struct stat st;
+		if (lstat(dest, &st) == 0) {
+			if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != dev))
+				return rt__error_plain(
+				    err, EEXIST,
+				    "linux.devices[%zu].path `%s`: a file already there is not "
+				    "the device asked for (%c %u:%u)",
+				    i, d->path, d->type ? d->type : 'c', (unsigned)d->major,
+				    (unsigned)d->minor);
+		} else if (errno != ENOENT) {
+			return rt_error_set(err, errno, "linux.devices[%zu].path `%s`", i, d->path);
+		} else if (mknod(dest, type | mode, dev) < 0) {
 			return rt_error_set(err, errno, "linux.devices[%zu]: creating `%s`", i,
 					    d->path);
+		}
 		if (chown(dest, d->uid, d->gid) < 0 || chmod(dest, mode) < 0)
 			return rt_error_set(err, errno, "linux.devices[%zu]: owner or mode of `%s`",
 					    i, d->path);
@@ -316,11 +467,12 @@ int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgr
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind mounting the root `%s` onto itself", rootfs);
 	for (size_t i = 0; i < cfg->nmounts; i++)
-		if (mount_one(&cfg->mounts[i], rootfs, cgroup, &cw, i, err) < 0)
+		if (mount_one(cfg, &cfg->mounts[i], rootfs, cgroup, &cw, i, err) < 0)
 			return -1;
-	if (make_devices(rootfs, err) < 0)
+	/* linux.devices first: the default nodes do not replace its entries. */
+	if (make_config_devices(cfg, rootfs, err) < 0)
 		return -1;
-	return make_config_devices(cfg, rootfs, err);
+	return make_devices(rootfs, err);
 }
 
 int rt__pivot_root(const char *rootfs, rt_error_t *err)
@@ -379,16 +531,15 @@ int rt__mount_finish(const rt_config_t *cfg, rt_error_t *err)
 				continue;
 			return rt_error_set(err, errno, "masking `%s`", *p);
 		}
-		/* A file is covered by /dev/null on a nodev, read-only bind: opening
-		 * it fails (EACCES) for reading and writing alike, where a plain
-		 * /dev/null would swallow writes as if they had worked. */
+		/* A file is covered by /dev/null, as runc and crun do: it reads as
+		 * empty and swallows writes. The bind is read-only, nosuid and
+		 * noexec but not nodev (a nodev mount of a device fails every
+		 * open with EACCES); a directory by an empty read-only tmpfs. */
 		int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY, "size=0k")
 					     : mount("/dev/null", *p, NULL, MS_BIND, NULL);
 		if (rc == 0 && !S_ISDIR(st.st_mode))
 			rc = mount(NULL, *p, NULL,
-				   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV | MS_NOSUID |
-				       MS_NOEXEC,
-				   NULL);
+				   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL);
 		if (rc < 0)
 			return rt_error_set(err, errno, "masking `%s`", *p);
 	}

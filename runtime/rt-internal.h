@@ -128,6 +128,9 @@ typedef struct rt_mount {
 	unsigned long propagation; /* MS_PRIVATE|MS_REC etc.; 0 = none */
 	bool bind;		   /* bind or rbind */
 	char *data;		   /* the options the kernel takes as data ("mode=755,size=64k") */
+	/* mounts[].uidMappings / gidMappings: an idmapped bind mount */
+	struct rt__idmap *uid_maps, *gid_maps;
+	size_t nuid_maps, ngid_maps;
 } rt_mount_t;
 
 typedef struct rt_rlimit {
@@ -184,19 +187,86 @@ typedef struct rt__dev_rule {
 	char access[4]; /* some of "rwm" */
 } rt__dev_rule_t;
 
+/* linux.resources.blockIO.weightDevice[] and throttle*Device[] entries. */
+typedef struct rt__blkio_dev {
+	int64_t major, minor;
+	int64_t weight;	     /* weightDevice: 10..1000, 0: not set; throttle: the rate */
+	int64_t leaf_weight; /* weightDevice: 10..1000, 0: not set */
+} rt__blkio_dev_t;
+
+enum {
+	RT_THROTTLE_READ_BPS,
+	RT_THROTTLE_WRITE_BPS,
+	RT_THROTTLE_READ_IOPS,
+	RT_THROTTLE_WRITE_IOPS,
+	RT_THROTTLE_NKINDS
+};
+
+/* linux.resources.hugepageLimits[] */
+typedef struct rt__hugepage_limit {
+	char *page_size; /* "2MB", "1GB" as the spec writes it */
+	uint64_t limit;	 /* bytes */
+} rt__hugepage_limit_t;
+
+/* linux.resources.network.priorities[] */
+typedef struct rt__net_prio {
+	char *name;
+	uint32_t priority;
+} rt__net_prio_t;
+
 typedef struct rt__cgroup_extra {
 	int64_t memory_reservation; /* bytes; 0: not set */
 	int64_t blkio_weight;	    /* 10..1000; 0: not set */
 	char *cpus, *mems;	    /* cpuset lists; NULL: not set */
 	rt__dev_rule_t *devices;
 	size_t ndevices;
+	/* memory */
+	int64_t memory_swappiness; /* 0..100; -1: not set */
+	bool disable_oom_killer;
+	bool has_kernel;	   /* memory.kernel or kernelTCP given (deprecated) */
+	bool memory_use_hierarchy; /* memory.useHierarchy true */
+	bool check_before_update;  /* memory.checkBeforeUpdate true */
+	/* cpu */
+	int64_t cpu_realtime_runtime; /* us; 0: not set */
+	int64_t cpu_realtime_period;  /* us; 0: not set */
+	bool has_cpu_idle;
+	int64_t cpu_idle; /* 0 or 1 */
+	bool has_cpu_burst;
+	int64_t cpu_burst; /* us */
+	/* blockIO */
+	int64_t blkio_leaf_weight; /* 10..1000; 0: not set */
+	rt__blkio_dev_t *weight_devices;
+	size_t nweight_devices;
+	rt__blkio_dev_t *throttle[RT_THROTTLE_NKINDS];
+	size_t nthrottle[RT_THROTTLE_NKINDS];
+	/* hugetlb */
+	rt__hugepage_limit_t *hugepages;
+	size_t nhugepages;
+	/* network (v1 net_cls, net_prio) */
+	bool has_class_id;
+	uint32_t class_id;
+	rt__net_prio_t *net_prios;
+	size_t nnet_prios;
+	/* rdma: the linux.resources.rdma object as given (device -> {hcaHandles,
+	 * hcaObjects}), validated; NULL: not set */
+	json_t *rdma;
+	/* unified: the linux.resources.unified object (file -> string value),
+	 * validated (no "/" or ".." in a key); NULL: not set */
+	json_t *unified;
 } rt__cgroup_extra_t;
 
 /* Whether x asks for anything. */
 static inline bool rt__cgroup_extra_any(const rt__cgroup_extra_t *x)
 {
+	size_t nthr = 0;
+	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
+		nthr += x->nthrottle[k];
 	return x->memory_reservation > 0 || x->blkio_weight > 0 || x->cpus || x->mems ||
-	       x->ndevices > 0;
+	       x->ndevices > 0 || x->memory_swappiness >= 0 || x->disable_oom_killer ||
+	       x->cpu_realtime_runtime > 0 || x->cpu_realtime_period > 0 || x->has_cpu_idle ||
+	       x->has_cpu_burst || x->blkio_leaf_weight > 0 || x->nweight_devices > 0 || nthr > 0 ||
+	       x->nhugepages > 0 || x->has_class_id || x->nnet_prios > 0 || x->rdma != NULL ||
+	       x->unified != NULL;
 }
 
 /* Applies x to the cgroup at path (created already); the hierarchies it
@@ -215,8 +285,10 @@ extern const size_t rt__ndev_defaults;
  * instructions, the count is returned. */
 size_t rt__ebpf_dev_program(const rt__dev_rule_t *rules, size_t nrules, struct bpf_insn **out);
 /* Loads the program for rules and attaches it (BPF_F_ALLOW_MULTI) to the
- * cgroup2 directory cgroup_dir; the attachment lives as long as the cgroup.
- * Errors carry the verifier's log. */
+ * cgroup2 directory cgroup_dir, then detaches the programs attached there
+ * before, so a second call replaces the rules (while both are attached an
+ * access must pass both: an update never widens access). The attachment
+ * lives as long as the cgroup. Errors carry the verifier's log. */
 int rt__ebpf_dev_attach(const char *cgroup_dir, const rt__dev_rule_t *rules, size_t nrules,
 			rt_error_t *err);
 
@@ -230,6 +302,13 @@ typedef struct rt__device {
 	uid_t uid;
 	gid_t gid;
 } rt__device_t;
+
+/* linux.netDevices: a host network device moved into the container's network
+ * namespace, renamed to new_name there (NULL: keeps its name). */
+typedef struct rt__netdev {
+	char *name;
+	char *new_name;
+} rt__netdev_t;
 
 typedef struct rt__idmap {
 	uint32_t container, host, size;
@@ -272,6 +351,35 @@ struct rt_config {
 	bool no_new_privs;
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	/* process.execCPUAffinity (runtime-spec 1.2; exec'd processes only):
+	 * [0] initial (before the process joins the container's cgroup), [1]
+	 * final (after); bit n%64 of word n/64 = CPU n. Unset or "": false. */
+	bool has_exec_cpus[2];
+	uint64_t exec_cpus[2][16];
+	char *apparmor_profile; /* process.apparmorProfile, or NULL */
+	char *selinux_label;	/* process.selinuxLabel, or NULL */
+	char *mount_label;	/* linux.mountLabel, or NULL */
+	bool has_console_size;	/* process.consoleSize */
+	unsigned short console_rows, console_cols;
+	bool has_ioprio;  /* process.ioPriority */
+	int ioprio_class; /* IOPRIO_CLASS_RT (1), _BE (2), _IDLE (3) */
+	int ioprio_level; /* 0..7 */
+	bool has_sched;	  /* process.scheduler */
+	struct {
+		int policy; /* SCHED_OTHER... SCHED_DEADLINE */
+		int nice;
+		int priority;
+		uint64_t flags;			    /* SCHED_FLAG_* */
+		uint64_t runtime, deadline, period; /* ns, for SCHED_DEADLINE */
+	} sched;
+	bool has_personality;	   /* linux.personality */
+	unsigned long personality; /* PER_LINUX / PER_LINUX32 | flags */
+	bool has_mempolicy;	   /* linux.memoryPolicy */
+	struct {
+		int mode;	/* MPOL_* */
+		unsigned flags; /* MPOL_F_* */
+		char *nodes;	/* "0-3,7", or NULL */
+	} mempolicy;
 	/* root */
 	char *root_path; /* as written; rt_config_load makes it absolute */
 	bool root_readonly;
@@ -290,6 +398,8 @@ struct rt_config {
 	/* linux.timeOffsets: monotonic, boottime (seconds, nanoseconds) */
 	bool has_time_offsets;
 	int64_t time_offsets[2][2];
+	rt__netdev_t *netdevs; /* linux.netDevices */
+	size_t nnetdevs;
 	rt__idmap_t *uid_maps, *gid_maps; /* linux.uidMappings, gidMappings */
 	size_t nuid_maps, ngid_maps;
 	char *cgroups_path;		  /* NULL when not given */
@@ -385,6 +495,14 @@ int rt__state_write(const char *dir, const rt__state_rec_t *rec, rt_error_t *err
 int rt__state_read(const char *dir, rt__state_rec_t *rec, rt_error_t *err);
 /* Start time of a live process (0 when gone or a zombie). */
 unsigned long long rt__pid_start_time(pid_t pid);
+/* The config the container was created from, from its state directory dir
+ * (create saves a copy there; the bundle's own when an older create saved
+ * none). root.path and bind sources stay as written (relative ones are not
+ * made absolute): only the process, hooks and linux sections are for use.
+ * Caller frees with rt_config_free. */
+int rt__container_config(const char *dir, const char *bundle, rt_config_t **out, rt_error_t *err);
+/* Sends all n bytes on a socket (no SIGPIPE); -1 when the peer is gone. */
+int rt__send_all(int fd, const void *buf, size_t n);
 /* Removes a state directory and what it holds (files only). */
 int rt__state_remove(const char *dir, rt_error_t *err);
 /* Validates a container id: [A-Za-z0-9_.+-], not "." or "..", < 256 bytes. */
@@ -419,6 +537,15 @@ __attribute__((noreturn)) void rt__container_init(const rt__init_args_t *a);
  * with rt__seccomp_apply right before execve. */
 int rt__process_prepare(const rt_config_t *cfg, char *exe, size_t n, void **filter,
 			rt_error_t *err);
+/* linux-process.c. check: the host can apply the config's LSM fields (an
+ * error naming the field when the LSM is not enabled); apply, in the process
+ * about to exec: ioPriority, scheduler, personality, memoryPolicy, LSM exec
+ * attributes. */
+int rt__process_linux_check(const rt_config_t *cfg, rt_error_t *err);
+int rt__process_linux_apply(const rt_config_t *cfg, rt_error_t *err);
+/* Parses a NUMA node list ("0-3,7") into mask (nbits bits); *highest gets the
+ * highest node set (-1 for an empty list). -1 on bad syntax or a node >= nbits. */
+int rt__nodelist_parse(const char *s, unsigned long *mask, size_t nbits, int *highest);
 /* Makes fds 0-2 copies of stdio[] (-1: /dev/null). */
 int rt__setup_stdio(const int stdio[3], rt_error_t *err);
 /* Default dispositions and an empty mask for the signals callers change. */
@@ -440,6 +567,21 @@ int rt__config_set_process(rt_config_t *c, const char *json, size_t len, rt_erro
  * controlling terminal and fds 0-2. */
 int rt__console_connect(const char *path, rt_error_t *err);
 int rt__console_setup(int sock, rt_error_t *err);
+
+/* linux.netDevices (linux-netdev.c): moves each device into the network
+ * namespace of pid (the container's init, from the runtime's namespaces),
+ * renaming it there; on failure the devices moved so far go back. */
+int rt__netdev_move_in(const rt_config_t *cfg, pid_t pid, rt_error_t *err);
+/* The container's network namespace as an fd (linux.namespaces' network path,
+ * else /proc/<pid>/ns/net); -1 with err. Holding it keeps the namespace alive. */
+int rt__netdev_open_ns(const rt_config_t *cfg, pid_t pid, rt_error_t *err);
+/* For a create that fails after rt__netdev_move_in succeeded: moves the
+ * devices back (host names, addresses, up). Never at delete (the spec forbids
+ * it; the kernel returns physical devices when the namespace dies). */
+int rt__netdev_move_out(const rt_config_t *cfg, int netns_fd, rt_error_t *err);
+/* rt__netdev_move_out for a failed create of container id: a failure is only
+ * a warning on stderr (the create's own error is the one reported). */
+void rt__netdev_give_back(const rt_config_t *cfg, int netns_fd, const char *id);
 
 /* Mount set-up in the child before and after pivot_root (linux-mount.c). */
 /* cgroup: the container's cgroup path (what a v1 cgroup mount shows);

@@ -9,7 +9,8 @@
 #include "runtime/rt-internal.h"
 
 /* The listener of SCMP_ACT_NOTIFY set for this process (the container's
- * init, single-threaded): see rt__seccomp_set_listener. */
+ * init, or a process of `exec`, single-threaded): see
+ * rt__seccomp_set_listener. */
 static int listener_sock = -1;
 static char *listener_msg;
 
@@ -104,12 +105,19 @@ int rt__seccomp_prepare(const rt_seccomp_t *sc, void **out, rt_error_t *err)
 		return 0;
 	if (sc->has_notify && listener_sock < 0)
 		return rt__error_plain(err, ENOTSUP,
-				       "linux.seccomp: SCMP_ACT_NOTIFY for a process started by "
-				       "`exec` is not implemented yet (no listener connected)");
+				       "linux.seccomp: SCMP_ACT_NOTIFY with no listener connected "
+				       "(linux.seccomp.listenerPath)");
 	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
 	if (ctx == NULL)
 		return rt_error_set(err, EINVAL, "initialising seccomp");
-	int rc = 0;
+	/* libseccomp sets no_new_privs itself when loading (SCMP_FLTATR_CTL_NNP
+	 * defaults to on): process.noNewPrivileges decides it, not the filter.
+	 * rt__process_prepare sets it, or loads while CAP_SYS_ADMIN is held. */
+	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0) {
+		rt_error_set(err, -rc, "seccomp: clearing the no_new_privs attribute");
+		goto fail;
+	}
 	static const struct {
 		enum scmp_filter_attr attr;
 		const char *flag;

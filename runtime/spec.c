@@ -2,6 +2,9 @@
  * (Docker's capability set, no_new_privs, masked and read-only /proc and /sys
  * paths, the default seccomp profile, a deny-all device rule, a read-only
  * root), busybox-friendly (args ["sh"], root "rootfs"). */
+#include <ctype.h>
+#include <sys/capability.h>
+
 #include "runtime/rt-internal.h"
 
 const char *const rt_default_capabilities[] = {
@@ -99,7 +102,28 @@ char *rt_spec_default(void)
 	return s;
 }
 
-/* What `ocirun features` prints (runtime-spec features.md). */
+/* Every capability name libcap knows (what process.capabilities accepts). */
+static json_t *known_caps(void)
+{
+	json_t *a = json_array();
+	for (int c = 0; c < 64; c++) {
+		char *n = cap_to_name((cap_value_t)c);
+		if (n == NULL)
+			continue;
+		if (n[0] < '0' || n[0] > '9') {
+			for (char *p = n; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			json_array_append_new(a, json_string(n));
+		}
+		cap_free(n);
+	}
+	return a;
+}
+
+/* What `ocirun features` prints (runtime-spec features.md and
+ * features-linux.md): what this runtime implements, whatever the host has
+ * (apparmor/selinux say the runtime can apply a profile or label; on a
+ * host without the LSM such a config is refused by field). */
 char *rt_features_default(void)
 {
 
@@ -113,13 +137,14 @@ char *rt_features_default(void)
 					    "poststop",
 					    NULL};
 	static const char *const mopts[] = {
-	    "async",	     "atime",	   "bind",	 "defaults", "dev",
-	    "diratime",	     "dirsync",	   "exec",	 "mand",     "noatime",
-	    "nodev",	     "nodiratime", "noexec",	 "nomand",   "norelatime",
-	    "nostrictatime", "nosuid",	   "private",	 "rbind",    "relatime",
-	    "remount",	     "ro",	   "rprivate",	 "rshared",  "rslave",
-	    "runbindable",   "rw",	   "shared",	 "slave",    "strictatime",
-	    "suid",	     "sync",	   "unbindable", NULL};
+	    "async",	  "atime",	   "bind",	  "defaults", "dev",
+	    "diratime",	  "dirsync",	   "exec",	  "idmap",    "mand",
+	    "noatime",	  "nodev",	   "nodiratime",  "noexec",   "nomand",
+	    "norelatime", "nostrictatime", "nosuid",	  "private",  "rbind",
+	    "relatime",	  "remount",	   "ridmap",	  "ro",	      "rprivate",
+	    "rshared",	  "rslave",	   "runbindable", "rw",	      "shared",
+	    "slave",	  "strictatime",   "suid",	  "sync",     "unbindable",
+	    NULL};
 	static const char *const acts[] = {"SCMP_ACT_ALLOW",	   "SCMP_ACT_ERRNO",
 					   "SCMP_ACT_KILL",	   "SCMP_ACT_KILL_PROCESS",
 					   "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
@@ -134,17 +159,25 @@ char *rt_features_default(void)
 	static const char *const archs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
 					    "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
 					    "SCMP_ARCH_ARM", NULL};
-	json_t *j =
-	    json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o,"
-		      " s:o, s:o, s:o}, s:{s:b}}, s:{s:s}}",
-		      "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2", "hooks", strv(hooks),
-		      "mountOptions", strv(mopts), "linux", "namespaces", strv(ns), "capabilities",
-		      strv(rt_default_capabilities), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
-		      "seccomp", "enabled", 1, "actions", strv(acts), "operators", strv(ops),
-		      "archs", strv(archs), "knownFlags", strv(sflags), "apparmor", "enabled", 0,
-		      "annotations", "org.nodelet.ocirun.note",
-		      "capabilities lists the default set; any known capability may be "
-		      "requested");
+	json_t *seccomp = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
+				    strv(acts), "operators", strv(ops), "archs", strv(archs),
+				    "knownFlags", strv(sflags), "supportedFlags", strv(sflags));
+	/* Only what features-linux.md of ociVersionMax (1.2.1) defines: no
+	 * memoryPolicy (runtime-spec 1.3), though linux.memoryPolicy is
+	 * accepted in config.json. process.execCPUAffinity (1.2) has no
+	 * features entry. */
+	json_t *lx = json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b},"
+			       " s:{s:{s:b}}}",
+			       "namespaces", strv(ns), "capabilities", known_caps(), "cgroup", "v1",
+			       1, "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", seccomp,
+			       "apparmor", "enabled", 1, "selinux", "enabled", 1, "intelRdt",
+			       "enabled", 0, "mountExtensions", "idmap", "enabled", 1);
+	json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
+			      "ociVersionMax", "1.2.1", "hooks", strv(hooks), "mountOptions",
+			      strv(mopts), "linux", lx, "annotations", "org.nodelet.ocirun.note",
+			      "apparmor/selinux: a profile or label is applied where the host "
+			      "enables the LSM and refused where it does not; intelRdt is "
+			      "refused");
 	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 	json_decref(j);
 	if (s == NULL) {

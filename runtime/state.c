@@ -1,15 +1,21 @@
 /* Container state on disk: state_root/<id>/state.json (what create learned:
  * pid and its start time, bundle, cgroup, creation time, annotations) and
- * the exec fifo beside it. Status is not stored: it is derived from the pid
- * and the fifo when read (container.c). */
+ * the exec fifo beside it, the copy of config.json taken at create, and
+ * `cgroup.shared` when the cgroup was not created by the container. Status
+ * is not stored: it is derived from the pid and the fifo when read
+ * (rt__container_load). */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "runtime/rt-internal.h"
+
+#define DEFAULT_STATE_ROOT "/run/ocirun"
 
 int rt__check_id(const char *id, rt_error_t *err)
 {
@@ -160,5 +166,119 @@ int rt__state_remove(const char *dir, rt_error_t *err)
 	closedir(d);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return rt_error_set(err, errno, "removing `%s`", dir);
+	return 0;
+}
+
+int rt__container_config(const char *dir, const char *bundle, rt_config_t **out, rt_error_t *err)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	size_t len;
+	rt_error_t e2;
+	cleanup_free char *text = rt__read_file(path, &len, &e2);
+	if (text == NULL) {
+		if (e2.errnum == ENOENT)
+			return rt_config_load(bundle, out, err);
+		if (err)
+			*err = e2;
+		return -1;
+	}
+	if (rt_config_parse(text, len, out, err) < 0)
+		return rt_error_wrap(err, "`%s`", path);
+	return 0;
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+int rt__container_load(const char *state_root, const char *id, char *dir, size_t n,
+		       rt__state_rec_t *rec, rt_status_t *status, rt_error_t *err)
+{
+	if (state_root == NULL)
+		state_root = DEFAULT_STATE_ROOT;
+	if (rt__state_dir(state_root, id, dir, n, err) < 0)
+		return -1;
+	if (rt__state_read(dir, rec, err) < 0) {
+		if (err && err->errnum == ENOENT) {
+			struct stat st;
+			if (stat(dir, &st) == 0) {
+				/* The directory without state.json: create is under way. */
+				memset(rec, 0, sizeof(*rec));
+				snprintf(rec->id, sizeof(rec->id), "%s", id);
+				*status = RT_STATUS_CREATING;
+				return 0;
+			}
+			return rt__error_plain(err, ENOENT, "container `%s` does not exist", id);
+		}
+		return -1;
+	}
+	unsigned long long start = rt__pid_start_time(rec->pid);
+	if (start == 0 || start != rec->pid_start) {
+		*status = RT_STATUS_STOPPED;
+	} else {
+		char fifo[PATH_MAX + 16];
+		snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+		*status = access(fifo, F_OK) == 0 ? RT_STATUS_CREATED : RT_STATUS_RUNNING;
+	}
+	return 0;
+}
+
+int rt_container_state(const char *state_root, const char *id, rt_state_t *st, rt_error_t *err)
+{
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	st->status = status;
+	st->pid = status == RT_STATUS_STOPPED ? 0 : rec.pid;
+	snprintf(st->bundle, sizeof(st->bundle), "%s", rec.bundle);
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", rec.cgroup);
+	st->created_ms = rec.created_ms;
+	if (rec.annotations)
+		json_decref(rec.annotations);
+	return 0;
+}
+
+char *rt_container_state_json(const char *state_root, const char *id, rt_error_t *err)
+{
+	char dir[PATH_MAX];
+	rt__state_rec_t rec;
+	rt_status_t status;
+	if (rt__container_load(state_root, id, dir, sizeof(dir), &rec, &status, err) < 0)
+		return NULL;
+	char created[64] = "";
+	time_t secs = (time_t)(rec.created_ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t l = strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(created + l, sizeof(created) - l, ".%03dZ", (int)(rec.created_ms % 1000));
+	/* "owner": what runc's `state` prints ("" always: runc fills in the
+	 * owner's name only in `list`); crun prints the user name. */
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2",
+			      "id", id, "status", rt_status_name(status), "pid",
+			      status == RT_STATUS_STOPPED ? 0 : (int)rec.pid, "bundle", rec.bundle,
+			      "rootfs", rec.rootfs, "created", created, "owner", "");
+	if (rec.annotations)
+		json_object_set_new(j, "annotations", rec.annotations);
+	char *s = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	if (s == NULL)
+		rt_error_set(err, ENOMEM, "encoding the state of `%s`", id);
+	return s;
+}
+
+int rt__send_all(int fd, const void *buf, size_t n)
+{
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = send(fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
 	return 0;
 }

@@ -1,12 +1,15 @@
 """Fixtures for the end-to-end suite: real schedd, nodelets and containers."""
 
 import os
+import subprocess
 import sys
+import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import cluster as cl  # noqa: E402
+from ocirun_helpers import OCIRUN, PREFIX, Bundle, leftovers  # noqa: E402
 
 
 def pytest_configure(config):
@@ -59,3 +62,28 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+# ---- the ocirun suites (test_ocirun*.py, test_oci_musts.py) ----------------
+
+@pytest.fixture(scope="module")
+def state_root():
+    """An ocirun --root for one module; fails the module if a container,
+    cgroup or mount of it is left behind."""
+    if os.geteuid() != 0:
+        pytest.skip("ocirun tests need root")
+    if not OCIRUN.exists():
+        pytest.skip(f"{OCIRUN} not built")
+    root = tempfile.mkdtemp(prefix=PREFIX + "root-")
+    yield root
+    left = leftovers(root)
+    subprocess.run(["rm", "-rf", "--one-file-system", root], check=False)
+    assert not left, f"ocirun tests left things behind: {left}"
+
+
+@pytest.fixture
+def bundle(state_root):
+    """A busybox bundle with `ocirun spec`'s config (ocirun_helpers.Bundle)."""
+    b = Bundle(tempfile.mkdtemp(prefix=PREFIX + "bundle-"), state_root)
+    yield b
+    b.cleanup()

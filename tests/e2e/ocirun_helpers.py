@@ -120,3 +120,34 @@ def leftovers(root):
     with open("/proc/self/mountinfo") as f:
         found += [l.split()[4] for l in f if PREFIX in l.split()[4]]
     return found
+
+
+def answer_seccomp_notifications(nfd, on_call):
+    """Answers every SCMP_ACT_NOTIFY call on notify fd nfd with -EXDEV,
+    calling on_call(pid, syscall_nr) for each, until the filter's last user
+    is gone; then closes nfd."""
+    import fcntl
+    import struct
+    while True:
+        buf = bytearray(80)  # struct seccomp_notif
+        try:
+            fcntl.ioctl(nfd, 0xc0502100, buf, True)  # SECCOMP_IOCTL_NOTIF_RECV
+        except OSError:
+            break  # the filter's last user is gone
+        nid, npid, _, nr = struct.unpack_from("<QIIi", buf)
+        on_call(npid, nr)
+        resp = bytearray(struct.pack("<QqiI", nid, 0, -18, 0))  # -EXDEV
+        try:
+            fcntl.ioctl(nfd, 0xc0182101, resp, True)  # SECCOMP_IOCTL_NOTIF_SEND
+        except OSError:
+            pass
+    os.close(nfd)
+
+
+def run_detached(bundle, args=("sleep", "30"), **linux):
+    """`ocirun run -d` of args in bundle (linux: config.linux updates); the id."""
+    bundle.write(list(args), **linux)
+    cid = bundle.new_id()
+    r = bundle.ocirun("run", "-d", "-b", bundle.dir, cid)
+    assert r.returncode == 0, r.stderr
+    return cid

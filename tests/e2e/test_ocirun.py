@@ -9,33 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import (CGROUP_V1, OCIRUN, PREFIX, Bundle, leftovers, unique,
-                            wait_for)
+from ocirun_helpers import (CGROUP_V1, OCIRUN, PREFIX, Bundle, answer_seccomp_notifications,
+                            run_detached, unique, wait_for)
 
 # No test waits without a deadline: every ocirun call has a 30 s timeout and
 # every wait polls with one (wait_for).
 pytestmark = pytest.mark.skipif(not Path("/bin/busybox").exists(),
                                 reason="busybox-static not installed")
-
-
-@pytest.fixture(scope="module")
-def state_root():
-    if os.geteuid() != 0:
-        pytest.skip("ocirun tests need root")
-    if not OCIRUN.exists():
-        pytest.skip(f"{OCIRUN} not built")
-    root = tempfile.mkdtemp(prefix=PREFIX + "root-")
-    yield root
-    left = leftovers(root)
-    subprocess.run(["rm", "-rf", "--one-file-system", root], check=False)
-    assert not left, f"ocirun tests left things behind: {left}"
-
-
-@pytest.fixture
-def bundle(state_root):
-    b = Bundle(tempfile.mkdtemp(prefix=PREFIX + "bundle-"), state_root)
-    yield b
-    b.cleanup()
 
 
 def test_run_prints_output_and_propagates_exit_code(bundle):
@@ -79,7 +59,7 @@ def test_lifecycle_states(bundle):
     assert not (CGROUP_V1 / "memory" / bundle.cgroup).exists()
 
 
-def test_delete_force_kills_running(bundle):
+def test_delete_force_killsrun_detached(bundle):
     bundle.write(["sleep", "30"])
     cid = bundle.new_id()
     assert bundle.ocirun("create", "-b", bundle.dir, cid).returncode == 0
@@ -203,7 +183,7 @@ def test_secure_defaults(bundle):
     r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split("\n")
-    assert lines[0].strip() == "0"  # a file masked by /dev/null (nodev: unreadable)
+    assert lines[0].strip() == "0"  # a file masked by /dev/null: reads empty
     assert lines[1].strip() == "0"  # a directory masked by an empty tmpfs
     assert "wrote" not in r.stdout and "touched" not in r.stdout
     assert "CapEff:\t00000000a80425fb" in r.stdout  # Docker's default set
@@ -217,7 +197,8 @@ DEFAULT_PROFILE_PROBE = (
     "unshare -U true 2>/dev/null && echo unshared-user; "
     "unshare -n true 2>/dev/null && echo unshared-net; "
     "(echo 1 > /proc/sys/kernel/domainname) 2>/dev/null && echo wrote-sys; "
-    "(echo x > /proc/keys) 2>/dev/null && echo wrote-masked; "
+    "(echo x > /proc/keys) 2>/dev/null; echo masked-bytes $(wc -c < /proc/keys); "
+    "touch /sys/firmware/x 2>/dev/null && echo wrote-masked-dir; "
     "grep -E '^(CapEff|Seccomp):' /proc/self/status; echo done")
 
 
@@ -231,8 +212,11 @@ def test_default_profile_secures_the_container(bundle):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert int(lines[0]) <= 3, r.stdout  # sh, ls and maybe wc: no host pid
-    for bad in ("mounted", "unshared-user", "unshared-net", "wrote-sys", "wrote-masked"):
+    for bad in ("mounted", "unshared-user", "unshared-net", "wrote-sys", "wrote-masked-dir"):
         assert bad not in r.stdout, r.stdout
+    # A masked file is /dev/null, as in crun and runc: it reads empty and what
+    # is written to it goes nowhere.
+    assert "masked-bytes 0" in r.stdout, r.stdout
     assert "CapEff:\t00000000a80425fb" in r.stdout
     assert "Seccomp:\t2" in r.stdout
     assert lines[-1] == "done"
@@ -410,16 +394,8 @@ def test_ps_lists_container_pids(bundle):
     assert bundle.ocirun("delete", "--force", cid).returncode == 0
 
 
-def _running(bundle, args=("sleep", "30"), **linux):
-    bundle.write(list(args), **linux)
-    cid = bundle.new_id()
-    r = bundle.ocirun("run", "-d", "-b", bundle.dir, cid)
-    assert r.returncode == 0, r.stderr
-    return cid
-
-
 def test_exec_joins_namespaces_cgroup_and_propagates_exit(bundle):
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     pid = bundle.state(cid)["pid"]
     r = bundle.ocirun("exec", cid, "sh", "-c",
                       "hostname; for n in pid mnt net ipc uts; do readlink /proc/self/ns/$n; "
@@ -435,7 +411,7 @@ def test_exec_joins_namespaces_cgroup_and_propagates_exit(bundle):
 
 
 def test_exec_applies_caps_nnp_seccomp_and_options(bundle):
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     r = bundle.ocirun("exec", "--env", "FOO=bar", "-e", "PATH=/bin", "--cwd", "/tmp", cid,
                       "sh", "-c", "echo $FOO $PATH; pwd; "
                       "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; "
@@ -450,7 +426,7 @@ def test_exec_applies_caps_nnp_seccomp_and_options(bundle):
 
 
 def test_exec_process_json(bundle):
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     proc = {"args": ["sh", "-c", "id -u; echo $X; pwd; grep CapBnd /proc/self/status"],
             "env": ["X=from-json", "PATH=/bin"], "cwd": "/etc",
             "user": {"uid": 7, "gid": 7},
@@ -465,7 +441,7 @@ def test_exec_process_json(bundle):
 
 
 def test_exec_errors(bundle):
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     r = bundle.ocirun("exec", cid, "no-such-binary")
     assert r.returncode == 1 and "no-such-binary" in r.stderr and "not found" in r.stderr
     r = bundle.ocirun("exec", unique(), "true")
@@ -481,7 +457,7 @@ def test_exec_errors(bundle):
 
 
 def test_exec_detach_pid_file(bundle):
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     pidfile = bundle.dir / "exec.pid"
     r = bundle.ocirun("exec", "-d", "--pid-file", pidfile, cid, "sleep", "20")
     assert r.returncode == 0, r.stderr
@@ -769,7 +745,7 @@ def test_exec_with_tty(bundle):
     import select
     import socket
     import time
-    cid = _running(bundle)
+    cid = run_detached(bundle)
     path = str(bundle.dir / "exec-console.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
@@ -952,9 +928,7 @@ def test_seccomp_flags(bundle):
 def _notify_listener(path, seen):
     """Accepts one connection on path, takes the notify fd and the state,
     and answers each notified syscall with EXDEV (until the fd closes)."""
-    import fcntl
     import socket
-    import struct
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(path))
     srv.listen(1)
@@ -966,21 +940,8 @@ def _notify_listener(path, seen):
             msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
             seen["msg"] = json.loads(msg)
             conn.close()
-            nfd = fds[0]
-            while True:
-                buf = bytearray(80)  # struct seccomp_notif
-                try:
-                    fcntl.ioctl(nfd, 0xc0502100, buf, True)  # SECCOMP_IOCTL_NOTIF_RECV
-                except OSError:
-                    break  # the filter's last user is gone
-                nid, npid, _, nr = struct.unpack_from("<QIIi", buf)
-                seen.setdefault("calls", []).append(nr)
-                resp = bytearray(struct.pack("<QqiI", nid, 0, -18, 0))  # -EXDEV
-                try:
-                    fcntl.ioctl(nfd, 0xc0182101, resp, True)  # SECCOMP_IOCTL_NOTIF_SEND
-                except OSError:
-                    pass
-            os.close(nfd)
+            answer_seccomp_notifications(
+                fds[0], lambda pid, nr: seen.setdefault("calls", []).append(nr))
         except Exception as e:  # reported by the test
             seen["error"] = repr(e)
         finally:

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,7 +199,7 @@ static void test_real_attach(void **state)
 	/* deny everything, allow /dev/kmsg (c 1:11) for reading only; the
 	 * defaults (/dev/null among them) come after */
 	rt__dev_rule_t rules[] = {{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 11, "r"}};
-	rt__cgroup_extra_t x = {.devices = rules, .ndevices = 2};
+	rt__cgroup_extra_t x = {.devices = rules, .ndevices = 2, .memory_swappiness = -1};
 	if (d.ops->set_extra(&d, path, &x, &err) != 0) {
 		rmdir(full);
 		fail_msg("%s", err.msg);
@@ -240,6 +241,102 @@ static void test_real_attach(void **state)
 	assert_string_equal(res, "ynynp");
 }
 
+/* The programs attached directly to the cgroup at dir. */
+static uint32_t attached(const char *dir)
+{
+	uint32_t ids[16];
+	union bpf_attr a;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (uint32_t)fd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	a.query.prog_cnt = 16;
+	int rc = (int)syscall(SYS_bpf, BPF_PROG_QUERY, &a, sizeof(a));
+	close(fd);
+	assert_int_equal(rc, 0);
+	return a.query.prog_cnt;
+}
+
+/* A child moved into the cgroup (by the driver) reports whether it could
+ * open /dev/null and /dev/zero for reading: "yn" etc. */
+static void probe(const rt__cgroup_driver_t *d, const char *path, char res[3])
+{
+	int pfd[2], rfd[2];
+	rt_error_t err = {0};
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(pipe(rfd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c, r[2];
+		close(pfd[1]);
+		close(rfd[0]);
+		(void)!read(pfd[0], &c, 1);
+		r[0] = can_open("/dev/null", O_RDONLY) ? 'y' : 'n';
+		r[1] = can_open("/dev/zero", O_RDONLY) ? 'y' : 'n';
+		(void)!write(rfd[1], r, 2);
+		_exit(0);
+	}
+	close(pfd[0]);
+	close(rfd[1]);
+	int rc = d->ops->enter(d, path, pid, &err);
+	close(pfd[1]);
+	memset(res, 0, 3);
+	ssize_t got = read(rfd[0], res, 2);
+	close(rfd[0]);
+	waitpid(pid, NULL, 0);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(got, 2);
+}
+
+/* A second attach replaces the first program: the new rules hold, even
+ * where they allow what the old ones denied, and one program stays. */
+static void test_real_reattach_replaces(void **state)
+{
+	(void)state;
+	const char *root = "/sys/fs/cgroup/unified";
+	struct statfs fs;
+	if (geteuid() != 0 || statfs(root, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+		skip();
+	rt__cgroup_driver_t d;
+	rt__cgroup_v2_driver(root, &d);
+	char path[64], full[128], res[3];
+	snprintf(path, sizeof(path), "ocirun-unit-ebpf-re-%d", (int)getpid());
+	snprintf(full, sizeof(full), "%s/%s", root, path);
+	rt_error_t err = {0};
+	if (d.ops->create(&d, path, NULL, &err) != 0)
+		fail_msg("%s", err.msg);
+	/* first: everything but /dev/null (c 1:3) */
+	rt__dev_rule_t r1[] = {{true, 'a', -1, -1, "rwm"}, {false, 'c', 1, 3, "rwm"}};
+	/* then: everything but /dev/zero (c 1:5) */
+	rt__dev_rule_t r2[] = {{true, 'a', -1, -1, "rwm"}, {false, 'c', 1, 5, "rwm"}};
+	int rc1 = rt__ebpf_dev_attach(full, r1, 2, &err);
+	uint32_t n1 = rc1 == 0 ? attached(full) : 0;
+	char res1[3] = "";
+	if (rc1 == 0)
+		probe(&d, path, res1);
+	int rc2 = rc1 == 0 ? rt__ebpf_dev_attach(full, r2, 2, &err) : -1;
+	uint32_t n2 = rc2 == 0 ? attached(full) : 0;
+	if (rc2 == 0)
+		probe(&d, path, res);
+	/* and once more, through the driver (rules + defaults: null allowed) */
+	rt__cgroup_extra_t x = {.devices = r1, .ndevices = 2, .memory_swappiness = -1};
+	int rc3 = rc2 == 0 ? d.ops->set_extra(&d, path, &x, &err) : -1;
+	uint32_t n3 = rc3 == 0 ? attached(full) : 0;
+	rt_error_t e2;
+	assert_int_equal(d.ops->destroy(&d, path, 2000, &e2), 0);
+	assert_int_equal(access(full, F_OK), -1);
+	if (rc1 != 0 || rc2 != 0 || rc3 != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(n1, 1);
+	assert_string_equal(res1, "ny");
+	assert_int_equal(n2, 1);
+	assert_string_equal(res, "yn"); /* ALLOW_MULTI alone would give "nn" */
+	assert_int_equal(n3, 1);
+}
+
 /* A rule the kernel's verifier would refuse cannot be written; a bad
  * cgroup directory is named in the error. */
 static void test_attach_bad_dir(void **state)
@@ -256,9 +353,8 @@ static void test_attach_bad_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_program_semantics),
-	    cmocka_unit_test(test_program_shape),
-	    cmocka_unit_test(test_real_attach),
+	    cmocka_unit_test(test_program_semantics), cmocka_unit_test(test_program_shape),
+	    cmocka_unit_test(test_real_attach),	      cmocka_unit_test(test_real_reattach_replaces),
 	    cmocka_unit_test(test_attach_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

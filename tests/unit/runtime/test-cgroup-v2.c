@@ -193,6 +193,97 @@ static void test_bad_paths(void **state)
 	assert_string_equal(out, "x/y");
 }
 
+/* linux.resources beyond the limits: the files each field writes, the
+ * controllers enabled above the cgroup, and what v2 refuses. */
+static void test_extra_files(void **state)
+{
+	(void)state;
+	static const char *const files[] = {"cpu.idle", "cpu.max.burst",   "io.weight",
+					    "io.max",	"hugetlb.2MB.max", "hugetlb.2MB.rsvd.max",
+					    "rdma.max", "memory.high",	   "cpuset.cpus"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "a/b/%s", files[i]);
+		put(p, "");
+	}
+	rt__cgroup_driver_t d;
+	rt__cgroup_v2_driver(tmp, &d);
+	rt_error_t err = {0};
+	rt__blkio_dev_t wd = {.major = 8, .minor = 0, .weight = 500};
+	rt__blkio_dev_t thr = {.major = 8, .minor = 16, .weight = 600};
+	rt__hugepage_limit_t hp = {.page_size = (char *)"2MB", .limit = 4194304};
+	json_t *rdma = json_pack("{s:{s:i}}", "mlx5_1", "hcaHandles", 3);
+	json_t *uni = json_pack("{s:s}", "memory.high", "1000000");
+	rt__cgroup_extra_t x = {.memory_swappiness = -1,
+				.has_cpu_idle = true,
+				.cpu_idle = 1,
+				.has_cpu_burst = true,
+				.cpu_burst = 1000,
+				.weight_devices = &wd,
+				.nweight_devices = 1,
+				.hugepages = &hp,
+				.nhugepages = 1,
+				.rdma = rdma,
+				.unified = uni};
+	x.throttle[RT_THROTTLE_WRITE_IOPS] = &thr;
+	x.nthrottle[RT_THROTTLE_WRITE_IOPS] = 1;
+	if (d.ops->set_extra(&d, "a/b", &x, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(get("cgroup.subtree_control"), "+io +rdma +hugetlb +memory");
+	assert_string_equal(get("a/cgroup.subtree_control"), "+io +rdma +hugetlb +memory");
+	assert_string_equal(get("a/b/cpu.idle"), "1");
+	assert_string_equal(get("a/b/cpu.max.burst"), "1000");
+	assert_string_equal(get("a/b/io.weight"), "8:0 4950"); /* 1 + (500-10)*9999/990 */
+	assert_string_equal(get("a/b/io.max"), "8:16 wiops=600");
+	assert_string_equal(get("a/b/hugetlb.2MB.max"), "4194304");
+	assert_string_equal(get("a/b/hugetlb.2MB.rsvd.max"), "4194304");
+	assert_string_equal(get("a/b/rdma.max"), "mlx5_1 hca_handle=3");
+	assert_string_equal(get("a/b/memory.high"), "1000000");
+
+	/* only cpu, memory, pids asked for: no subtree_control write at all */
+	put("cgroup.subtree_control", "");
+	rt__cgroup_extra_t y = {.memory_swappiness = -1, .has_cpu_idle = true};
+	assert_int_equal(d.ops->set_extra(&d, "a/b", &y, &err), 0);
+	assert_string_equal(get("cgroup.subtree_control"), "");
+
+	/* what v2 cannot apply is refused before any write, naming the field */
+	struct {
+		rt__cgroup_extra_t x;
+		const char *msg;
+	} bad[] = {
+	    {{.memory_swappiness = 10},
+	     "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness"},
+	    {{.memory_swappiness = -1, .disable_oom_killer = true},
+	     "linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer"},
+	    {{.memory_swappiness = -1, .cpu_realtime_runtime = 1000},
+	     "linux.resources.cpu.realtimeRuntime: cgroup v2 has no real-time CPU controller"},
+	    {{.memory_swappiness = -1, .blkio_leaf_weight = 100},
+	     "linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weight"},
+	    {{.memory_swappiness = -1, .has_class_id = true},
+	     "linux.resources.network.classID: the net_cls controller does not exist"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(d.ops->set_extra(&d, "a/b", &bad[i].x, &err), -1);
+		if (strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_int_equal(err.errnum, ENOTSUP);
+	}
+	/* a unified key of a controller the tree lacks; a page size it lacks */
+	json_decref(uni);
+	uni = json_pack("{s:s}", "nosuch.max", "1");
+	rt__cgroup_extra_t u = {.memory_swappiness = -1, .unified = uni};
+	assert_int_equal(d.ops->set_extra(&d, "a/b", &u, &err), -1);
+	assert_non_null(strstr(err.msg, "linux.resources.unified.nosuch.max: controller `nosuch` "
+					"is not available"));
+	hp.page_size = (char *)"1GB";
+	rt__cgroup_extra_t h = {.memory_swappiness = -1, .hugepages = &hp, .nhugepages = 1};
+	assert_int_equal(d.ops->set_extra(&d, "a/b", &h, &err), -1);
+	assert_non_null(strstr(err.msg, "linux.resources.hugepageLimits[0].pageSize: huge page "
+					"size `1GB` is not supported"));
+	json_decref(uni);
+	json_decref(rdma);
+}
+
 /* The real cgroup2 tree of a hybrid host (or the v2 root): needs root. */
 static void test_real_unified(void **state)
 {
@@ -256,6 +347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_no_controllers_no_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stats_enter_pids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extra_files, setup, teardown),
 	    cmocka_unit_test(test_real_unified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

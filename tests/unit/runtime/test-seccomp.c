@@ -18,6 +18,9 @@
 #include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <grp.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -192,6 +195,85 @@ static void test_profile_enforced(void **state)
 	rt_config_free(c);
 }
 
+/* The filter leaves no_new_privs to process.noNewPrivileges: libseccomp's
+ * own attribute (on by default) is cleared. */
+static void test_filter_leaves_no_new_privs_alone(void **state)
+{
+	(void)state;
+	rt_config_t *c = config_with_default_profile();
+	void *ctx = NULL;
+	rt_error_t err = {0};
+	if (rt__seccomp_prepare(c->seccomp, &ctx, &err) != 0)
+		fail_msg("building the filter: %s", err.msg);
+	uint32_t nnp = 1;
+	assert_int_equal(seccomp_attr_get(ctx, SCMP_FLTATR_CTL_NNP, &nnp), 0);
+	assert_int_equal(nnp, 0);
+	seccomp_release(ctx);
+	rt_config_free(c);
+}
+
+/* Runs under the filter loaded without no_new_privs: the steps that follow
+ * it in rt__process_prepare when noNewPrivileges is false. 0 or the number
+ * of the failed step. */
+static int steps_after_early_load(void)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		return 1;
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) < 0)
+		return 2;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return 3;
+	gid_t g = 10;
+	if (setgroups(1, &g) < 0)
+		return 4;
+	if (setresgid(1000, 1000, 1000) < 0)
+		return 5;
+	if (setresuid(1000, 1000, 1000) < 0)
+		return 6;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return 7;
+	cap_t caps = cap_init();
+	cap_value_t v = CAP_KILL;
+	cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+	cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+	int rc = cap_set_proc(caps);
+	cap_free(caps);
+	if (rc < 0)
+		return 8;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return 9;
+	umask(022);
+	char *argv[] = {"true", NULL}, *envp[] = {NULL};
+	execve("/bin/true", argv, envp);
+	return 10;
+}
+
+static void test_default_profile_allows_the_steps_after_an_early_load(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* loading without no_new_privs needs CAP_SYS_ADMIN */
+	rt_config_t *c = config_with_default_profile();
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		rt_error_t err = {0};
+		if (rt__seccomp_load(c->seccomp, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			_exit(101);
+		}
+		_exit(steps_after_early_load());
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) != 0)
+		fail_msg("step %d failed under the default profile loaded without no_new_privs",
+			 WEXITSTATUS(st));
+	rt_config_free(c);
+}
+
 static void test_names_and_errno_ret(void **state)
 {
 	(void)state;
@@ -295,7 +377,7 @@ static void test_flags_and_notify_errors(void **state)
 	assert_non_null(strstr(err.msg, "linux.seccomp.syscalls[0].action"));
 	assert_non_null(strstr(err.msg, "listenerPath"));
 	rt_config_free(c);
-	/* without a connected listener (a process `exec` starts): refused */
+	/* without a connected listener (rt__seccomp_set_listener): refused */
 	assert_int_equal(parse_seccomp("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
 				       "\"listenerPath\":\"/run/x.sock\",\"syscalls\":["
 				       "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
@@ -304,7 +386,7 @@ static void test_flags_and_notify_errors(void **state)
 	assert_true(c->seccomp->has_notify);
 	void *ctx = NULL;
 	assert_int_equal(rt__seccomp_prepare(c->seccomp, &ctx, &err), -1);
-	assert_non_null(strstr(err.msg, "not implemented yet"));
+	assert_non_null(strstr(err.msg, "no listener connected"));
 	rt_config_free(c);
 }
 
@@ -389,6 +471,8 @@ int main(void)
 	    cmocka_unit_test(test_profile_shape),
 	    cmocka_unit_test(test_profile_builds_filter),
 	    cmocka_unit_test(test_profile_enforced),
+	    cmocka_unit_test(test_filter_leaves_no_new_privs_alone),
+	    cmocka_unit_test(test_default_profile_allows_the_steps_after_an_early_load),
 	    cmocka_unit_test(test_names_and_errno_ret),
 	    cmocka_unit_test(test_flags),
 	    cmocka_unit_test(test_flags_and_notify_errors),
