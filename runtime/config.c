@@ -406,12 +406,11 @@ static bool wants_userns(json_t *root)
 }
 
 /* An idmapped mount: both mappings, on a bind mount; hostIDs are IDs of the
- * user namespace ocirun runs in (the host's), as runc has them. The init
- * makes the mount (linux-mount.c), which it cannot do from inside a new user
- * namespace (the kernel wants CAP_SYS_ADMIN over the source's superblock):
- * with a user namespace the mount is refused as not implemented yet. So is
- * `idmap`/`ridmap` without mappings, which the spec lets a runtime fill
- * from the user namespace, and requires an error for without one. */
+ * user namespace ocirun runs in (the host's), as runc has them. Without a
+ * user namespace the init makes the mount; with one, the runtime makes it
+ * from the host (container.c) and the init attaches it. `idmap`/`ridmap`
+ * without mappings take the container's user namespace's mappings, and are
+ * an error without one. */
 static int check_idmapped(json_t *root, json_t *mj, rt_mount_t *m, int idmap, const char *f,
 			  rt_error_t *err)
 {
@@ -420,23 +419,18 @@ static int check_idmapped(json_t *root, json_t *mj, rt_mount_t *m, int idmap, co
 		return -1;
 	if (idmap == 0 && m->nuid_maps == 0 && m->ngid_maps == 0)
 		return 0;
-	const bool userns = wants_userns(root);
-	if (idmap && m->nuid_maps == 0 && m->ngid_maps == 0)
-		return bad(err, fld(f, "options").s,
-			   userns ? "`idmap`/`ridmap` taking the user namespace's mappings: not "
-				    "implemented yet (give uidMappings and gidMappings)"
-				  : "`idmap`/`ridmap` without uidMappings and gidMappings needs a "
-				    "user namespace whose mappings it takes");
-	if (m->nuid_maps == 0 || m->ngid_maps == 0)
+	if (idmap && m->nuid_maps == 0 && m->ngid_maps == 0) {
+		if (!wants_userns(root))
+			return bad(err, fld(f, "options").s,
+				   "`idmap`/`ridmap` without uidMappings and gidMappings needs a "
+				   "user namespace whose mappings it takes");
+		m->idmap_userns = true;
+	} else if (m->nuid_maps == 0 || m->ngid_maps == 0)
 		return bad(err, fld(f, m->nuid_maps ? "gidMappings" : "uidMappings").s,
 			   "missing: an idmapped mount needs both uidMappings and gidMappings");
 	if (!m->bind)
-		return bad(err, fld(f, "uidMappings").s,
+		return bad(err, fld(f, m->idmap_userns ? "options" : "uidMappings").s,
 			   "only bind mounts (options bind or rbind) can be idmapped");
-	if (userns)
-		return bad(err, fld(f, "uidMappings").s,
-			   "idmapped mounts in a container with its own user namespace: not "
-			   "implemented yet");
 	/* ridmap: the whole tree, idmapped; recursion follows MS_REC. */
 	if (idmap == 2)
 		m->flags |= MS_REC;

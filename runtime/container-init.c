@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -245,20 +246,69 @@ fail:
 typedef struct cgroup_state {
 	const rt__init_args_t *a;
 	bool ready;
+	int *mount_fds; /* with a->idmap_fds: one per mount, -1 where none */
 } cgroup_state_t;
+
+/* 'C' with the idmapped mounts' trees (a->idmap_fds): one fd per idmapped
+ * mount, in config order, into cg->mount_fds. */
+static int recv_mount_fds(cgroup_state_t *cg, rt_error_t *err)
+{
+	const rt_config_t *cfg = cg->a->cfg;
+	size_t want = 0;
+	for (size_t i = 0; i < cfg->nmounts; i++)
+		want += rt__mount_is_idmapped(&cfg->mounts[i]);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * RT_MAX_IDMAP_FDS)];
+	} u;
+	char c = 0;
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * want)};
+	ssize_t r;
+	do
+		r = recvmsg(cg->a->sync_fd, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r != 1 || c != 'C')
+		return rt_error_set(err, EIO, "waiting for the cgroup");
+	struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+	size_t got = 0;
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+		got = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	int fds[RT_MAX_IDMAP_FDS];
+	if (got)
+		memcpy(fds, CMSG_DATA(h), got * sizeof(int));
+	if (got != want || (msg.msg_flags & MSG_CTRUNC)) {
+		for (size_t k = 0; k < got; k++)
+			close(fds[k]);
+		return rt_error_set(err, EIO, "receiving the idmapped mounts: %zu of %zu", got,
+				    want);
+	}
+	cg->mount_fds = rt__xmalloc(cfg->nmounts * sizeof(int) + 1);
+	for (size_t i = 0, k = 0; i < cfg->nmounts; i++)
+		cg->mount_fds[i] = rt__mount_is_idmapped(&cfg->mounts[i]) ? fds[k++] : -1;
+	return 0;
+}
 
 static int cgroup_ready(void *ctx, rt_error_t *err)
 {
 	cgroup_state_t *cg = ctx;
 	if (cg->ready)
 		return 0;
-	char c = 0;
-	ssize_t r;
-	do
-		r = read(cg->a->sync_fd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1 || c != 'C')
-		return rt_error_set(err, EIO, "waiting for the cgroup");
+	if (cg->a->idmap_fds) {
+		if (recv_mount_fds(cg, err) < 0)
+			return -1;
+	} else {
+		char c = 0;
+		ssize_t r;
+		do
+			r = read(cg->a->sync_fd, &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1 || c != 'C')
+			return rt_error_set(err, EIO, "waiting for the cgroup");
+	}
 	cg->ready = true;
 	/* v1: a cheap self-move ("0" into tasks skips the global lock). */
 	if (cg->a->enter_self && rt__cgroup_enter_self(cg->a->cgroup, err) < 0)
@@ -406,9 +456,16 @@ void rt__container_init(const rt__init_args_t *a)
 	if (cfg->has_oom_score_adj && !a->userns &&
 	    rt__write_filef("/proc/self/oom_score_adj", &err, "%d", cfg->oom_score_adj) < 0)
 		fail(a, &err);
-	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, cgroup_ready, &cg, &err) < 0 ||
+	if (rt__mount_rootfs(cfg, a->rootfs, a->cgroup, cgroup_ready, &cg, cg.mount_fds, &err) <
+		0 ||
 	    cgroup_ready(&cg, &err) < 0)
 		fail(a, &err);
+	if (cg.mount_fds) {
+		for (size_t i = 0; i < cfg->nmounts; i++)
+			if (cg.mount_fds[i] >= 0)
+				close(cg.mount_fds[i]);
+		free(cg.mount_fds);
+	}
 	/* Hooks: the runtime runs prestart and createRuntime now (our
 	 * namespaces exist, pivot_root has not happened) and sends the state;
 	 * createContainer runs here, still seeing the runtime's paths. */

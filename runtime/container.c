@@ -283,6 +283,54 @@ static uint32_t host_root(const rt__idmap_t *m, size_t n, uint32_t dflt)
 	return dflt;
 }
 
+/* Idmapped mounts of a container with a user namespace, made here with the
+ * initial user namespace's privileges (inside its own, the init could not
+ * idmap a host file system), after the id maps are written (a mount taking
+ * the container's mappings needs them), as runc and crun do. One detached
+ * tree per idmapped mount, in config order, into fds (*n of them). */
+static int make_idmap_trees(const rt_config_t *cfg, pid_t pid, int *fds, size_t *n, rt_error_t *err)
+{
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		if (!rt__mount_is_idmapped(&cfg->mounts[i]))
+			continue;
+		int fd = rt__idmap_tree(&cfg->mounts[i], i, pid, err);
+		if (fd < 0)
+			return -1;
+		fds[(*n)++] = fd;
+	}
+	return 0;
+}
+
+/* 'C' to the init, with the idmapped trees when there are any. A failed
+ * send is not checked: an init that failed has closed its end, and its
+ * error is read next. */
+static void send_ready(int sock, const int *fds, size_t n)
+{
+	if (n == 0) {
+		(void)rt__send_all(sock, "C", 1);
+		return;
+	}
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * RT_MAX_IDMAP_FDS)];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = {.iov_base = "C", .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(h), fds, sizeof(int) * n);
+	ssize_t r;
+	do
+		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
 static pid_t clone_init(int flags, const rt_namespace_t *pidns, rt_error_t *err)
 {
 	int saved = -1;
@@ -448,8 +496,10 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	size_t nns = 0;
 	bool made_dir = false, made_cgroup = false;
 	pid_t pid = -1;
-	int netfd = -1;		 /* the container's network namespace, held (netDevices) */
-	bool netdevs_in = false; /* linux.netDevices moved in: move back on failure */
+	int netfd = -1;		     /* the container's network namespace, held (netDevices) */
+	bool netdevs_in = false;     /* linux.netDevices moved in: move back on failure */
+	int idfds[RT_MAX_IDMAP_FDS]; /* idmapped trees for an init in a user namespace */
+	size_t nidfds = 0, nidmapped = 0;
 	for (int i = 0; i < 8; i++)
 		nsfd[i] = -1, nstype[i] = 0;
 
@@ -478,6 +528,16 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	const rt_namespace_t *userns_cfg = rt__config_ns(cfg, CLONE_NEWUSER);
 	const bool userns = userns_cfg != NULL;
 	const bool join_user = userns && userns_cfg->path != NULL;
+	if (userns)
+		for (size_t i = 0; i < cfg->nmounts; i++)
+			nidmapped += rt__mount_is_idmapped(&cfg->mounts[i]);
+	if (nidmapped > RT_MAX_IDMAP_FDS) {
+		rt__error_plain(err, E2BIG,
+				"mounts: at most %d idmapped mounts in a container with a user "
+				"namespace",
+				RT_MAX_IDMAP_FDS);
+		goto out;
+	}
 	if (userns && !join_user &&
 	    chown(fifo, host_root(cfg->uid_maps, cfg->nuid_maps, 0),
 		  host_root(cfg->gid_maps, cfg->ngid_maps, 0)) < 0) {
@@ -552,6 +612,7 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	    .sync_fd = sync[1],
 	    .state_dirfd = dirfd,
 	    .console_fd = console,
+	    .idmap_fds = nidmapped > 0,
 	};
 	for (int i = 0; i < 3; i++)
 		args.stdio[i] = opts ? opts->stdio[i] : -1;
@@ -589,6 +650,8 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 			goto kill_out;
 		}
 	}
+	if (nidmapped > 0 && make_idmap_trees(cfg, pid, idfds, &nidfds, err) < 0)
+		goto kill_out;
 	/* The joined namespace's root gets exec.fifo (best effort: 0622 lets
 	 * any user write it). */
 	if (join_user)
@@ -618,7 +681,7 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	}
 	/* An init that failed already has closed its end: its error is read
 	 * below. */
-	(void)rt__send_all(sync[0], "C", 1);
+	send_ready(sync[0], idfds, nidfds);
 	if (read_sync(sync[0], pid, cfg, id, abs_bundle, &hooked, err) < 0) {
 		if (netdevs_in)
 			rt__netdev_give_back(cfg, netfd, id);
@@ -679,6 +742,8 @@ out:
 	}
 	for (size_t i = 0; i < nns; i++)
 		close(nsfd[i]);
+	for (size_t i = 0; i < nidfds; i++)
+		close(idfds[i]);
 	if (netfd >= 0)
 		close(netfd);
 	if (sync[0] >= 0)

@@ -170,9 +170,10 @@ static int mount_cgroup_v1(const char *dest, unsigned long flags, const char *cg
 
 /* A user namespace holding m's uidMappings/gidMappings, for
  * MOUNT_ATTR_IDMAP: a short-lived child unshares it, the maps are written
- * from here (so hostIDs are IDs of our own user namespace: the host's, or
- * the container's when it has one), the namespace is kept by an fd and the
- * child reaped. Returns the fd (close-on-exec) or -1 with err. */
+ * from here (so hostIDs are IDs of our own user namespace: always the
+ * host's, since with a container user namespace the runtime calls this, not
+ * the init), the namespace is kept by an fd and the child reaped. Returns
+ * the fd (close-on-exec) or -1 with err. */
 static int idmap_userns(const rt_mount_t *m, size_t i, rt_error_t *err)
 {
 	int up[2], down[2];
@@ -249,26 +250,50 @@ out:
 	return fd;
 }
 
-/* mounts[i] with uidMappings/gidMappings: the source cloned (recursively
- * for rbind/ridmap), idmapped with MOUNT_ATTR_IDMAP, and attached at dest. */
-static int mount_idmapped(const rt_mount_t *m, const char *dest, size_t i, rt_error_t *err)
+bool rt__mount_is_idmapped(const rt_mount_t *m)
+{
+	return m->bind && (m->nuid_maps > 0 || m->idmap_userns);
+}
+
+int rt__idmap_tree(const rt_mount_t *m, size_t i, pid_t userns_pid, rt_error_t *err)
 {
 	const bool rec = (m->flags & MS_REC) != 0;
-	cleanup_close int ns = idmap_userns(m, i, err);
-	if (ns < 0)
-		return -1;
-	cleanup_close int tree = open_tree(
-	    AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+	cleanup_close int ns = -1;
+	if (m->nuid_maps > 0) {
+		ns = idmap_userns(m, i, err);
+		if (ns < 0)
+			return -1;
+	} else {
+		char nspath[64];
+		snprintf(nspath, sizeof(nspath), "/proc/%d/ns/user", (int)userns_pid);
+		ns = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (ns < 0)
+			return rt_error_set(err, errno,
+					    "mounts[%zu]: idmap: opening the container's user "
+					    "namespace `%s`",
+					    i, nspath);
+	}
+	int tree = open_tree(AT_FDCWD, m->source,
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return rt_error_set(err, errno, "mounts[%zu]: idmap: open_tree(`%s`)", i,
 				    m->source);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr)) <
-	    0)
-		return rt_error_set(err, errno,
-				    "mounts[%zu]: idmapping `%s` (does its file system support "
-				    "idmapped mounts?)",
-				    i, m->source);
+	    0) {
+		rt_error_set(err, errno,
+			     "mounts[%zu]: idmapping `%s` (does its file system support "
+			     "idmapped mounts?)",
+			     i, m->source);
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+/* Attaches a detached tree (rt__idmap_tree) at dest. */
+static int attach_tree(const rt_mount_t *m, int tree, const char *dest, size_t i, rt_error_t *err)
+{
 	if (move_mount(tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return rt_error_set(err, errno, "mounts[%zu]: attaching the idmapped `%s` on `%s`",
 				    i, m->source, dest);
@@ -295,7 +320,8 @@ typedef struct cgroup_wait {
 } cgroup_wait_t;
 
 static int mount_one(const rt_config_t *cfg, const rt_mount_t *m, const char *rootfs,
-		     const char *cgroup, const cgroup_wait_t *cw, size_t i, rt_error_t *err)
+		     const char *cgroup, const cgroup_wait_t *cw, int tree, size_t i,
+		     rt_error_t *err)
 {
 	bool file = false;
 	if (m->bind) {
@@ -310,8 +336,14 @@ static int mount_one(const rt_config_t *cfg, const rt_mount_t *m, const char *ro
 		return rt_error_wrap(err, "mounts[%zu]", i);
 	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	if (m->bind) {
-		if (m->nuid_maps > 0) {
-			if (mount_idmapped(m, dest, i, err) < 0)
+		if (tree >= 0) {
+			/* made by the runtime (a container with a user namespace) */
+			if (attach_tree(m, tree, dest, i, err) < 0)
+				return -1;
+		} else if (m->nuid_maps > 0) {
+			/* no user namespace: we idmap it ourselves */
+			cleanup_close int t = rt__idmap_tree(m, i, 0, err);
+			if (t < 0 || attach_tree(m, t, dest, i, err) < 0)
 				return -1;
 		} else if (mount(m->source, dest, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
 			return rt_error_set(err, errno, "mounts[%zu]: bind mounting `%s` on `%s`",
@@ -458,7 +490,8 @@ static int make_config_devices(const rt_config_t *cfg, const char *rootfs, rt_er
 }
 
 int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgroup,
-		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx, rt_error_t *err)
+		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx,
+		     const int *mount_fds, rt_error_t *err)
 {
 	const cgroup_wait_t cw = {cgroup_ready, ctx};
 	/* Nothing done here may propagate back to the host. */
@@ -467,7 +500,8 @@ int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgr
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind mounting the root `%s` onto itself", rootfs);
 	for (size_t i = 0; i < cfg->nmounts; i++)
-		if (mount_one(cfg, &cfg->mounts[i], rootfs, cgroup, &cw, i, err) < 0)
+		if (mount_one(cfg, &cfg->mounts[i], rootfs, cgroup, &cw,
+			      mount_fds ? mount_fds[i] : -1, i, err) < 0)
 			return -1;
 	/* linux.devices first: the default nodes do not replace its entries. */
 	if (make_config_devices(cfg, rootfs, err) < 0)

@@ -131,6 +131,9 @@ typedef struct rt_mount {
 	/* mounts[].uidMappings / gidMappings: an idmapped bind mount */
 	struct rt__idmap *uid_maps, *gid_maps;
 	size_t nuid_maps, ngid_maps;
+	/* `idmap`/`ridmap` without mappings: idmapped with the container's
+	 * own user namespace (only with one) */
+	bool idmap_userns;
 } rt_mount_t;
 
 typedef struct rt_rlimit {
@@ -526,7 +529,15 @@ typedef struct rt__init_args {
 	int console_fd;	 /* connected --console-socket, or -1 */
 	int ns_fds[8];	 /* fds of namespaces to join, -1 terminated */
 	int ns_types[8];
+	/* In a user namespace with idmapped mounts: 'C' comes with one
+	 * detached mount fd per idmapped mount (SCM_RIGHTS, config order),
+	 * made by the runtime (rt__idmap_tree), attached by the init. */
+	bool idmap_fds;
 } rt__init_args_t;
+
+/* The most idmapped mounts one container may have with a user namespace:
+ * the fds go in one SCM_RIGHTS message (the kernel's SCM_MAX_FD). */
+#define RT_MAX_IDMAP_FDS 253
 
 /* Runs in the cloned child: never returns. */
 __attribute__((noreturn)) void rt__container_init(const rt__init_args_t *a);
@@ -586,8 +597,20 @@ void rt__netdev_give_back(const rt_config_t *cfg, int netns_fd, const char *id);
 /* Mount set-up in the child before and after pivot_root (linux-mount.c). */
 /* cgroup: the container's cgroup path (what a v1 cgroup mount shows);
  * cgroup_ready(ctx) is called before a cgroup mount (the cgroup must exist). */
+/* mount_fds: NULL, or one fd per mount (-1 where none): a detached
+ * idmapped tree (rt__idmap_tree) attached at the mount's destination. */
 int rt__mount_rootfs(const rt_config_t *cfg, const char *rootfs, const char *cgroup,
-		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx, rt_error_t *err);
+		     int (*cgroup_ready)(void *ctx, rt_error_t *err), void *ctx,
+		     const int *mount_fds, rt_error_t *err);
+/* Whether mounts[i] is idmapped (mappings of its own, or `idmap`/`ridmap`
+ * taking the container's user namespace's). */
+bool rt__mount_is_idmapped(const rt_mount_t *m);
+/* Runtime side, in the initial user namespace: mounts[i]'s source cloned
+ * (recursively for rbind/ridmap) as a detached tree idmapped with its own
+ * mappings, or with the user namespace of userns_pid (the container's init)
+ * when it has none. Returns the tree's fd (close-on-exec; the caller closes
+ * it) or -1 with err naming mounts[i]. */
+int rt__idmap_tree(const rt_mount_t *m, size_t i, pid_t userns_pid, rt_error_t *err);
 int rt__pivot_root(const char *rootfs, rt_error_t *err);
 int rt__mount_finish(const rt_config_t *cfg, rt_error_t *err);
 

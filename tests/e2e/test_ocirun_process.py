@@ -296,16 +296,103 @@ def test_idmapped_mount_errors(bundle):
         "destination": "/data", "type": "bind", "source": "/tmp", "options": ["bind"],
         "uidMappings": [{"containerID": 0, "hostID": "x", "size": 1}]}
     refused(bundle, "mounts[6].uidMappings[0].hostID: expected integer")
-    # with its own user namespace the init cannot idmap a host file system
-    bundle.config["mounts"][-1] = {
-        "destination": "/data", "type": "bind", "source": "/tmp", "options": ["bind"],
-        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
-        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}
+
+
+def userns_bundle(bundle, dirs=("data", "plain", "ro")):
+    """A container whose root is host uid/gid 100000 (65536 ids); the mount
+    points exist (its root cannot create them in the host-owned rootfs)."""
+    for d in dirs:
+        (bundle.dir / "rootfs" / d).mkdir(exist_ok=True)
     bundle.config["linux"]["namespaces"].append({"type": "user"})
     bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    refused(bundle, "mounts[6].uidMappings: idmapped mounts in a container with its own user "
-                    "namespace: not implemented yet")
+    bundle.dir.chmod(0o755)  # the container's root (host uid 100000) must reach the rootfs
+
+
+def test_idmap_takes_the_user_namespace_mappings(bundle):
+    """`idmap` without mappings in a container with a user namespace: the mount
+    is idmapped with the container's own namespace (as runc 1.2 does), so the
+    host's root-owned directory is the container root's, and what the
+    container's root writes there is the host root's; a plain bind of the same
+    directory shows it unmapped (nobody)."""
+    userns_bundle(bundle)
+    vol = Path(tempfile.mkdtemp(prefix=PREFIX + "vol-"))  # 0700, 0:0
+    try:
+        (vol / "old").write_text("x")
+        bundle.config["mounts"] += [
+            {"destination": "/data", "type": "bind", "source": str(vol),
+             "options": ["bind", "idmap"]},
+            {"destination": "/plain", "type": "bind", "source": str(vol),
+             "options": ["bind"]}]
+        bundle.write(["sh", "-c", "stat -c '%u:%g' /data /data/old /plain; "
+                      "echo hi > /data/new && stat -c '%u:%g' /data/new"])
+        r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["0:0", "0:0", "65534:65534", "0:0"], r.stdout
+        st = os.stat(vol / "new")
+        assert (st.st_uid, st.st_gid) == (0, 0)
+        assert (vol / "new").read_text() == "hi\n"
+    finally:
+        subprocess.run(["rm", "-rf", "--one-file-system", str(vol)], check=False)
+
+
+def test_idmapped_mount_with_mappings_in_a_user_namespace(bundle):
+    """Explicit mappings in a container with a user namespace: containerID is
+    the id on the file system, hostID the host id it is shown as (runc's
+    reading); host 100000 is the container's root. A file the container's root
+    makes is owned by the host's 1000; an id the mount does not map is nobody.
+    `ro` and `ridmap` apply to a mount the runtime made."""
+    userns_bundle(bundle)
+    vol = Path(tempfile.mkdtemp(prefix=PREFIX + "vol-"))
+    try:
+        os.chown(vol, 1000, 1001)
+        (vol / "old").write_text("x")
+        os.chown(vol / "old", 1000, 1001)
+        (vol / "root").write_text("x")  # 0:0, unmapped by the mount
+        um = [{"containerID": 1000, "hostID": 100000, "size": 1}]
+        gm = [{"containerID": 1001, "hostID": 100000, "size": 1}]
+        bundle.config["mounts"] += [
+            {"destination": "/data", "type": "bind", "source": str(vol),
+             "options": ["rbind", "rw", "ridmap"], "uidMappings": um, "gidMappings": gm},
+            {"destination": "/ro", "type": "bind", "source": str(vol),
+             "options": ["bind", "ro"], "uidMappings": um, "gidMappings": gm}]
+        bundle.write(["sh", "-c", "stat -c '%u:%g' /data /data/old /data/root /ro/old; "
+                      "touch /data/new && stat -c '%u:%g' /data/new; "
+                      "touch /ro/x 2>/dev/null || echo ro"])
+        r = bundle.ocirun("run", "-b", bundle.dir, bundle.new_id())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["0:0", "0:0", "65534:65534", "0:0", "0:0", "ro"], r.stdout
+        st = os.stat(vol / "new")
+        assert (st.st_uid, st.st_gid) == (1000, 1001)
+        assert not (vol / "x").exists()
+    finally:
+        subprocess.run(["rm", "-rf", "--one-file-system", str(vol)], check=False)
+
+
+def test_idmapped_mount_failure_in_a_user_namespace(bundle):
+    """A source whose file system cannot be idmapped (procfs) fails create,
+    naming the mount, and leaves nothing behind: no state, cgroup, mount,
+    process or helper user namespace."""
+    userns_bundle(bundle)
+    before = set(os.listdir("/proc"))
+    bundle.config["mounts"].append({
+        "destination": "/data", "type": "bind", "source": "/proc", "options": ["bind", "idmap"]})
+    refused(bundle, "mounts[6]: idmapping `/proc` (does its file system support idmapped "
+                    "mounts?)")
+    bundle.config["mounts"][-1]["uidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    bundle.config["mounts"][-1]["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    refused(bundle, "mounts[6]: idmapping `/proc`")
+    # a missing source is named too
+    bundle.config["mounts"][-1]["source"] = "/nonexistent-" + PREFIX
+    refused(bundle, "mounts[6]: idmap: open_tree(`/nonexistent-" + PREFIX)
+    # no child of ours (init, idmap helper) outlives create
+    me = str(os.getpid())
+    for p in set(os.listdir("/proc")) - before:
+        try:
+            ppid = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        assert ppid != me, p
 
 
 def test_lsm_fields_refused_on_this_host(bundle):

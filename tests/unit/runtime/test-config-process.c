@@ -349,7 +349,7 @@ static void test_idmap_with_user_namespace(void **state)
 	    "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
 	    "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
 	    "\"mounts\":[{\"destination\":\"/d\",\"source\":\"/"
-	    "srv\",\"options\":[\"bind\",\"idmap\"]%s}],"
+	    "srv\",%s\"options\":[\"%s\",\"%s\"]%s}],"
 	    "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}],"
 	    "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
 	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}]}}";
@@ -357,22 +357,40 @@ static void test_idmap_with_user_namespace(void **state)
 	    ",\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}],"
 	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]";
 	static const struct {
-		const char *extra, *want;
+		const char *type, *bind, *idmap, *extra;
+		bool userns, rec;
+		size_t nmaps;
 	} cases[] = {
-	    {"", "mounts[0].options: `idmap`/`ridmap` taking the user namespace's mappings: not "
-		 "implemented yet"},
-	    {maps, "mounts[0].uidMappings: idmapped mounts in a container with its own user "
-		   "namespace: not implemented yet"},
+	    /* idmap without mappings: the container's user namespace's */
+	    {"", "bind", "idmap", "", true, false, 0},
+	    {"", "rbind", "ridmap", "", true, true, 0},
+	    /* mappings of its own, idmap or not */
+	    {"", "bind", "idmap", maps, false, false, 1},
+	    {"", "bind", "rw", maps, false, false, 1},
 	};
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char s[2048];
-		snprintf(s, sizeof(s), fmt, cases[i].extra);
+		snprintf(s, sizeof(s), fmt, cases[i].type, cases[i].bind, cases[i].idmap,
+			 cases[i].extra);
 		rt_config_t *c = NULL;
 		rt_error_t err = {0};
-		assert_int_equal(rt_config_parse(s, strlen(s), &c, &err), -1);
-		if (strstr(err.msg, cases[i].want) == NULL)
-			fail_msg("`%s` lacks `%s`", err.msg, cases[i].want);
+		if (rt_config_parse(s, strlen(s), &c, &err) < 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_int_equal(c->nmounts, 1);
+		assert_int_equal(c->mounts[0].idmap_userns, cases[i].userns);
+		assert_int_equal((c->mounts[0].flags & MS_REC) != 0, cases[i].rec);
+		assert_int_equal(c->mounts[0].nuid_maps, cases[i].nmaps);
+		assert_int_equal(c->mounts[0].ngid_maps, cases[i].nmaps);
+		rt_config_free(c);
 	}
+	/* still only bind mounts */
+	char s[2048];
+	snprintf(s, sizeof(s), fmt, "\"type\":\"tmpfs\",", "rw", "idmap", "");
+	rt_config_t *c = NULL;
+	rt_error_t err = {0};
+	assert_int_equal(rt_config_parse(s, strlen(s), &c, &err), -1);
+	if (strstr(err.msg, "mounts[0].options: only bind mounts") == NULL)
+		fail_msg("`%s`", err.msg);
 }
 
 static void test_set_process_resets_fields(void **state)
