@@ -15,7 +15,8 @@ OCIRUN_LINK := $(LIBS)
 else
 OCIRUN_LINK := -static -ljansson -lseccomp -lcap -lpthread
 endif
-$(BIN)/ocirun: $(B)/obj/runtime/ocirun.o $(B)/obj/runtime/ocirun-tty.o $(RT_LIB)
+$(BIN)/ocirun: $(B)/obj/runtime/ocirun.o $(B)/obj/runtime/ocirun-tty.o \
+		$(B)/obj/runtime/ocirun-update.o $(RT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) $(OCIRUN_LINK)
 

@@ -35,6 +35,14 @@ typedef struct rt__cgroup_ops {
 	/* linux.resources beyond the public limits (rt-internal.h). */
 	int (*set_extra)(const rt__cgroup_driver_t *d, const char *path,
 			 const struct rt__cgroup_extra *x, rt_error_t *err);
+	/* Freezes (frozen true) or thaws the cgroup and waits until the kernel
+	 * says it is done (v1: freezer.state FROZEN / THAWED in the freezer
+	 * hierarchy; v2: cgroup.freeze, then cgroup.events `frozen 1` / `0`).
+	 * A freeze that does not complete in time is undone (thawed). */
+	int (*freeze)(const rt__cgroup_driver_t *d, const char *path, bool frozen, rt_error_t *err);
+	/* *frozen: whether the cgroup is frozen or being frozen. */
+	int (*frozen)(const rt__cgroup_driver_t *d, const char *path, bool *frozen,
+		      rt_error_t *err);
 } rt__cgroup_ops_t;
 
 struct rt__cgroup_driver {
@@ -81,6 +89,19 @@ int rt__cgroup_clean_path(const char *path, char *out, size_t n, rt_error_t *err
 /* Whether the host driver has enter_self; and calling it. */
 bool rt__cgroup_can_enter_self(void);
 int rt__cgroup_enter_self(const char *path, rt_error_t *err);
+
+/* The drivers' freeze and frozen ops (cgroup-freeze.c). */
+int rt__cgroup_v1_freeze(const rt__cgroup_driver_t *d, const char *path, bool frozen,
+			 rt_error_t *err);
+int rt__cgroup_v1_frozen(const rt__cgroup_driver_t *d, const char *path, bool *frozen,
+			 rt_error_t *err);
+int rt__cgroup_v2_freeze(const rt__cgroup_driver_t *d, const char *path, bool frozen,
+			 rt_error_t *err);
+int rt__cgroup_v2_frozen(const rt__cgroup_driver_t *d, const char *path, bool *frozen,
+			 rt_error_t *err);
+/* The host driver's freeze and frozen (above). */
+int rt__cgroup_freeze(const char *path, bool frozen, rt_error_t *err);
+int rt__cgroup_frozen(const char *path, bool *frozen, rt_error_t *err);
 
 /* Removes the cgroup directory in every hierarchy if it is empty (no
  * processes, no children); errors are ignored. */

@@ -742,6 +742,8 @@ static const rt__cgroup_ops_t v1_ops = {
     .pids = v1_pids,
     .enter_self = v1_enter_self,
     .set_extra = v1_set_extra,
+    .freeze = rt__cgroup_v1_freeze,
+    .frozen = rt__cgroup_v1_frozen,
 };
 
 void rt__cgroup_v1_driver(const char *root, rt__cgroup_driver_t *d)

@@ -438,6 +438,8 @@ static const rt__cgroup_ops_t v2_ops = {
     .destroy = v2_destroy,
     .pids = v2_pids,
     .set_extra = v2_set_extra,
+    .freeze = rt__cgroup_v2_freeze,
+    .frozen = rt__cgroup_v2_frozen,
 };
 
 void rt__cgroup_v2_driver(const char *root, rt__cgroup_driver_t *d)

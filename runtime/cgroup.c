@@ -378,6 +378,17 @@ int rt__cgroup_set_extra(const char *path, const rt__cgroup_extra_t *x, rt_error
 	DISPATCH(d->ops->set_extra(d, path, x, err));
 }
 
+int rt__cgroup_freeze(const char *path, bool frozen, rt_error_t *err)
+{
+	DISPATCH(d->ops->freeze(d, path, frozen, err));
+}
+
+int rt__cgroup_frozen(const char *path, bool *frozen, rt_error_t *err)
+{
+	*frozen = false;
+	DISPATCH(d->ops->frozen(d, path, frozen, err));
+}
+
 int rt_cgroup_pids(const char *path, pid_t **pids, size_t *n, rt_error_t *err)
 {
 	*pids = NULL;

@@ -1,5 +1,6 @@
 /* Containers after create: start (open the exec fifo, poststart hooks),
- * kill, delete (destroy the cgroup unless shared, poststop hooks, state). */
+ * kill, delete (destroy the cgroup unless shared, poststop hooks, state).
+ * update, pause and resume are in container-update.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -133,17 +134,22 @@ int rt_container_kill(const char *state_root, const char *id, int sig, bool all,
 		json_decref(rec.annotations);
 	/* runtime.md, Kill: neither created nor running is an error, --all or
 	 * not, with no effect on the container. */
-	if (status != RT_STATUS_CREATED && status != RT_STATUS_RUNNING)
+	if (status != RT_STATUS_CREATED && status != RT_STATUS_RUNNING &&
+	    status != RT_STATUS_PAUSED)
 		return rt__error_plain(err, ESRCH, "container `%s` is not running (%s)", id,
 				       rt_status_name(status));
 	if (all && rec.cgroup[0]) {
 		if (rt_cgroup_kill(rec.cgroup, sig, err) < 0)
 			return rt_error_wrap(err, "killing container `%s`", id);
-		return 0;
-	}
-	if (kill(rec.pid, sig) < 0)
+	} else if (kill(rec.pid, sig) < 0) {
 		return rt_error_set(err, errno, "sending signal %d to container `%s` (pid %d)", sig,
 				    id, (int)rec.pid);
+	}
+	/* A frozen v1 task does not die of SIGKILL until thawed: thaw after
+	 * sending it, as runc does (other signals wait for resume). */
+	if (status == RT_STATUS_PAUSED && sig == SIGKILL &&
+	    rt__cgroup_freeze(rec.cgroup, false, err) < 0)
+		return rt_error_wrap(err, "killing paused container `%s`: thawing it", id);
 	return 0;
 }
 
@@ -164,6 +170,10 @@ int rt_container_delete(const char *state_root, const char *id, bool force, rt_e
 		return rt__error_plain(err, EBUSY, "container `%s` is being created", id);
 	if (status != RT_STATUS_STOPPED && rec.pid > 0)
 		kill(rec.pid, SIGKILL);
+	/* Killing what is in a frozen cgroup needs it thawed (v1). */
+	rt_error_t ferr;
+	if (status == RT_STATUS_PAUSED && rt__cgroup_freeze(rec.cgroup, false, &ferr) < 0)
+		fprintf(stderr, "ocirun: warning: container `%s`: %s\n", id, ferr.msg);
 	/* A cgroup this container did not create is not its to delete. */
 	const bool shared = has_flag(dir, "cgroup.shared");
 	if (rec.cgroup[0] && !shared && rt_cgroup_destroy(rec.cgroup, 5000, err) < 0)

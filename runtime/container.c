@@ -29,6 +29,8 @@ const char *rt_status_name(rt_status_t s)
 		return "running";
 	case RT_STATUS_STOPPED:
 		return "stopped";
+	case RT_STATUS_PAUSED:
+		return "paused";
 	}
 	return "unknown";
 }

@@ -1,8 +1,9 @@
 /* ocirun: the OCI runtime command line over libruntime (create, start, state,
- * kill, delete, run, exec, ps, list, spec, features), following runc's interface:
- * global --root, --log, --log-format; exit status 1 on error, and `run`
- * exits with the container's status (128+N when killed by signal N). */
+ * kill, delete, run, exec, ps, list, spec, features, update, pause, resume), following runc's
+ * interface: global --root, --log, --log-format; exit status 1 on error, and `run` exits with the
+ * container's status (128+N when killed by signal N). */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -31,7 +32,7 @@ static const char *g_log;
 static bool g_log_json;
 
 /* Reports an error on stderr and, with --log, in the log file. Returns 1. */
-static int report(const char *msg)
+int ocirun__report(const char *msg)
 {
 	fprintf(stderr, "ocirun: %s\n", msg);
 	if (g_log) {
@@ -59,16 +60,16 @@ static int report(const char *msg)
 	return 1;
 }
 
-static int fail(const rt_error_t *err)
+int ocirun__fail(const rt_error_t *err)
 {
-	return report(err->msg);
+	return ocirun__report(err->msg);
 }
 
-static int usage_error(const char *cmd, const char *what)
+int ocirun__usage_error(const char *cmd, const char *what)
 {
 	char m[512];
 	snprintf(m, sizeof(m), "%s: %s (see `ocirun %s --help`)", cmd, what, cmd);
-	return report(m);
+	return ocirun__report(m);
 }
 
 /* ---- signals ----------------------------------------------------------- */
@@ -138,6 +139,26 @@ static const struct {
      "Writes a default config.json (secure defaults, args [\"sh\"], rootfs \"rootfs\").\n"
      "  -b, --bundle DIR  where to write it (default: the current directory)\n"},
     {"features", "", "Prints what this runtime supports, as JSON.\n"},
+    {"update", "[--resources FILE|-] [OPTIONS] ID",
+     "Applies new cgroup limits to created, running or paused container ID: a runtime-spec\n"
+     "`linux.resources` object from FILE (`-`: standard input), then the options below,\n"
+     "which override it. Only what is given changes. SIZE: bytes, or with a k, m, g or t\n"
+     "suffix (1024-based, as runc).\n"
+     "  -r, --resources FILE         linux.resources JSON (`-`: stdin)\n"
+     "      --memory SIZE            memory limit\n"
+     "      --memory-reservation SIZE  memory soft limit\n"
+     "      --memory-swap SIZE       memory plus swap limit (-1: unlimited swap)\n"
+     "      --cpu-shares N           CPU shares (relative weight)\n"
+     "      --cpu-quota US           CFS quota per period, microseconds\n"
+     "      --cpu-period US          CFS period, microseconds\n"
+     "      --cpuset-cpus LIST       CPUs allowed (\"0-2,4\")\n"
+     "      --cpuset-mems LIST       memory nodes allowed\n"
+     "      --pids-limit N           maximum number of tasks\n"
+     "      --blkio-weight N         block IO weight (10..1000)\n"},
+    {"pause", "ID",
+     "Freezes every process of running container ID (its cgroup); `state` then says\n"
+     "\"paused\" until `ocirun resume`. `kill` with KILL and `delete --force` still work.\n"},
+    {"resume", "ID", "Thaws paused container ID: it is running again.\n"},
 };
 
 static void main_usage(FILE *f)
@@ -153,7 +174,7 @@ static void main_usage(FILE *f)
 		   "  -h, --help          this help; `ocirun COMMAND --help` for a command\n");
 }
 
-static int cmd_help(const char *cmd)
+int ocirun__help(const char *cmd)
 {
 	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
 		if (strcmp(helps[i].cmd, cmd) == 0) {
@@ -232,7 +253,7 @@ static int parse_cmd(const char *cmd, int argc, char **argv, cmd_opts_t *o)
 		default: {
 			char m[128];
 			snprintf(m, sizeof(m), "unknown option `%s`", argv[optind - 1]);
-			return usage_error(cmd, m);
+			return ocirun__usage_error(cmd, m);
 		}
 		}
 	}
@@ -244,9 +265,9 @@ static int parse_cmd(const char *cmd, int argc, char **argv, cmd_opts_t *o)
 static int need_id(const char *cmd, const cmd_opts_t *o, int max)
 {
 	if (o->nargs < 1)
-		return usage_error(cmd, "container id missing");
+		return ocirun__usage_error(cmd, "container id missing");
 	if (o->nargs > max)
-		return usage_error(cmd, "too many arguments");
+		return ocirun__usage_error(cmd, "too many arguments");
 	return 0;
 }
 
@@ -257,7 +278,7 @@ static int do_create(const char *cmd, cmd_opts_t *o, pid_t *pid)
 	    .stdio = {0, 1, 2}, .pid_file = o->pid_file, .console_socket = o->console_socket};
 	if (rt_container_create(g_root, o->args[0], o->bundle ? o->bundle : ".", &co, pid, &err) <
 	    0)
-		return fail(&err);
+		return ocirun__fail(&err);
 	(void)cmd;
 	return 0;
 }
@@ -284,11 +305,11 @@ static int cmd_run(cmd_opts_t *o)
 	char cdir[64], cpath[96];
 	if (!o->console_socket && ocirun__wants_terminal(o->bundle ? o->bundle : ".")) {
 		if (o->detach)
-			return usage_error("run", "--detach with process.terminal needs "
-						  "--console-socket");
+			return ocirun__usage_error("run", "--detach with process.terminal needs "
+							  "--console-socket");
 		if ((lsock = ocirun__console_listener(cdir, cpath)) < 0) {
 			rt_error_set(&err, errno, "run: making a console socket");
-			return fail(&err);
+			return ocirun__fail(&err);
 		}
 		o->console_socket = cpath;
 	}
@@ -302,7 +323,7 @@ static int cmd_run(cmd_opts_t *o)
 		if (rc == 0 && master < 0) {
 			rt_error_t e2;
 			rt_container_delete(g_root, o->args[0], true, &e2);
-			return report("run: no terminal came back from the container");
+			return ocirun__report("run: no terminal came back from the container");
 		}
 	}
 	if (rc)
@@ -312,7 +333,7 @@ static int cmd_run(cmd_opts_t *o)
 		rt_container_delete(g_root, o->args[0], true, &e2);
 		if (master >= 0)
 			close(master);
-		return fail(&err);
+		return ocirun__fail(&err);
 	}
 	if (o->detach)
 		return 0;
@@ -324,7 +345,7 @@ static int cmd_run(cmd_opts_t *o)
 	if (code < 0)
 		return 1;
 	if (rt_container_delete(g_root, o->args[0], true, &err) < 0)
-		fail(&err);
+		ocirun__fail(&err);
 	return code;
 }
 
@@ -341,7 +362,7 @@ static int wait_child(pid_t pid, const char *what)
 		if (errno != EINTR) {
 			rt_error_t err;
 			rt_error_set(&err, errno, "waiting for %s", what);
-			fail(&err);
+			ocirun__fail(&err);
 			return -1;
 		}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -376,7 +397,7 @@ static int cmd_exec(int argc, char **argv)
 			break;
 		case 'e':
 			if (strchr(optarg, '=') == NULL) {
-				usage_error("exec", "--env takes K=V");
+				ocirun__usage_error("exec", "--env takes K=V");
 				goto out;
 			}
 			env[nenv++] = optarg;
@@ -388,14 +409,15 @@ static int cmd_exec(int argc, char **argv)
 			char *end;
 			unsigned long u = strtoul(optarg, &end, 10), g = 0;
 			if (end == optarg || (*end && *end != ':')) {
-				usage_error("exec", "--user takes UID[:GID] (numbers)");
+				ocirun__usage_error("exec", "--user takes UID[:GID] (numbers)");
 				goto out;
 			}
 			if (*end == ':') {
 				char *gs = end + 1;
 				g = strtoul(gs, &end, 10);
 				if (end == gs || *end) {
-					usage_error("exec", "--user takes UID[:GID] (numbers)");
+					ocirun__usage_error("exec",
+							    "--user takes UID[:GID] (numbers)");
 					goto out;
 				}
 			}
@@ -417,22 +439,23 @@ static int cmd_exec(int argc, char **argv)
 			eo.console_socket = optarg;
 			break;
 		case 'h':
-			rc = cmd_help("exec");
+			rc = ocirun__help("exec");
 			goto out;
 		default: {
 			char m[128];
 			snprintf(m, sizeof(m), "unknown option `%s`", argv[optind - 1]);
-			usage_error("exec", m);
+			ocirun__usage_error("exec", m);
 			goto out;
 		}
 		}
 	}
 	if (optind >= argc) {
-		usage_error("exec", "container id missing");
+		ocirun__usage_error("exec", "container id missing");
 		goto out;
 	}
 	if (tty != (eo.console_socket != NULL)) {
-		usage_error("exec", "--tty and --console-socket go together (the pty master is "
+		ocirun__usage_error("exec",
+				    "--tty and --console-socket go together (the pty master is "
 				    "sent to the socket)");
 		goto out;
 	}
@@ -449,13 +472,13 @@ static int cmd_exec(int argc, char **argv)
 			if (f)
 				fclose(f);
 			free(process_json);
-			fail(&err);
+			ocirun__fail(&err);
 			goto out;
 		}
 		fclose(f);
 		eo.process_json = process_json;
 	} else if (eo.args[0] == NULL) {
-		usage_error("exec", "a command or --process is required");
+		ocirun__usage_error("exec", "a command or --process is required");
 		goto out;
 	}
 	pid_t pid;
@@ -463,7 +486,7 @@ static int cmd_exec(int argc, char **argv)
 	int r = rt_container_exec(g_root, id, &eo, &pid, &err);
 	free(process_json);
 	if (r < 0) {
-		fail(&err);
+		ocirun__fail(&err);
 		goto out;
 	}
 	if (detach) {
@@ -485,7 +508,7 @@ static int cmd_state(cmd_opts_t *o)
 	rt_error_t err;
 	char *s = rt_container_state_json(g_root, o->args[0], &err);
 	if (s == NULL)
-		return fail(&err);
+		return ocirun__fail(&err);
 	printf("%s\n", s);
 	free(s);
 	return 0;
@@ -499,11 +522,11 @@ static int cmd_kill(cmd_opts_t *o)
 	if (o->nargs == 2 && (sig = parse_signal(o->args[1])) < 0) {
 		char m[128];
 		snprintf(m, sizeof(m), "unknown signal `%.64s`", o->args[1]);
-		return usage_error("kill", m);
+		return ocirun__usage_error("kill", m);
 	}
 	rt_error_t err;
 	if (rt_container_kill(g_root, o->args[0], sig, o->all, &err) < 0)
-		return fail(&err);
+		return ocirun__fail(&err);
 	return 0;
 }
 
@@ -511,7 +534,7 @@ static int cmd_list(cmd_opts_t *o)
 {
 	bool json = o->format && strcmp(o->format, "json") == 0;
 	if (o->format && !json && strcmp(o->format, "table") != 0)
-		return usage_error("list", "--format must be table or json");
+		return ocirun__usage_error("list", "--format must be table or json");
 	DIR *d = opendir(g_root);
 	json_t *arr = json_array();
 	if (!json && !o->quiet)
@@ -561,15 +584,15 @@ static int cmd_ps(cmd_opts_t *o)
 		return 1;
 	bool json = o->format && strcmp(o->format, "json") == 0;
 	if (o->format && !json && strcmp(o->format, "table") != 0)
-		return usage_error("ps", "--format must be table or json");
+		return ocirun__usage_error("ps", "--format must be table or json");
 	rt_state_t st;
 	rt_error_t err;
 	if (rt_container_state(g_root, o->args[0], &st, &err) < 0)
-		return fail(&err);
+		return ocirun__fail(&err);
 	pid_t *pids = NULL;
 	size_t n = 0;
 	if (st.cgroup[0] && rt_cgroup_pids(st.cgroup, &pids, &n, &err) < 0)
-		return fail(&err);
+		return ocirun__fail(&err);
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
@@ -594,7 +617,7 @@ static int cmd_spec(cmd_opts_t *o)
 	if (access(path, F_OK) == 0) {
 		char m[PATH_MAX + 64];
 		snprintf(m, sizeof(m), "spec: `%s` exists; remove it first", path);
-		return report(m);
+		return ocirun__report(m);
 	}
 	char *text = rt_spec_default();
 	FILE *f = fopen(path, "w");
@@ -608,7 +631,7 @@ static int cmd_spec(cmd_opts_t *o)
 	if (!ok) {
 		rt_error_t err;
 		rt_error_set(&err, e, "spec: writing `%s`", path);
-		return fail(&err);
+		return ocirun__fail(&err);
 	}
 	return 0;
 }
@@ -643,12 +666,12 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				g_log_json = true;
 			else if (strcmp(optarg, "text") != 0)
-				return report("--log-format must be text or json");
+				return ocirun__report("--log-format must be text or json");
 			break;
 		case 'D':
 			break;
 		case 'S':
-			return report("--systemd-cgroup: not supported yet");
+			return ocirun__report("--systemd-cgroup: not supported yet");
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -657,7 +680,7 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			main_usage(stderr);
-			return report("unknown global option");
+			return ocirun__report("unknown global option");
 		}
 	}
 	if (optind >= argc) {
@@ -673,11 +696,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(cargc, cargv);
+	if (strcmp(cmd, "update") == 0)
+		return ocirun__cmd_update(g_root, cargc, cargv);
 	cmd_opts_t o;
 	if (parse_cmd(cmd, cargc, cargv, &o))
 		return 1;
 	if (o.help) {
-		if (cmd_help(cmd) != 0) {
+		if (ocirun__help(cmd) != 0) {
 			main_usage(stderr);
 			return 1;
 		}
@@ -690,7 +715,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "start") == 0) {
 		if (need_id(cmd, &o, 1))
 			return 1;
-		return rt_container_start(g_root, o.args[0], &err) < 0 ? fail(&err) : 0;
+		return rt_container_start(g_root, o.args[0], &err) < 0 ? ocirun__fail(&err) : 0;
 	} else if (strcmp(cmd, "state") == 0) {
 		return cmd_state(&o);
 	} else if (strcmp(cmd, "kill") == 0) {
@@ -698,7 +723,15 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "delete") == 0) {
 		if (need_id(cmd, &o, 1))
 			return 1;
-		return rt_container_delete(g_root, o.args[0], o.force, &err) < 0 ? fail(&err) : 0;
+		return rt_container_delete(g_root, o.args[0], o.force, &err) < 0
+			   ? ocirun__fail(&err)
+			   : 0;
+	} else if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0) {
+		if (need_id(cmd, &o, 1))
+			return 1;
+		int r = cmd[0] == 'p' ? rt_container_pause(g_root, o.args[0], &err)
+				      : rt_container_resume(g_root, o.args[0], &err);
+		return r < 0 ? ocirun__fail(&err) : 0;
 	} else if (strcmp(cmd, "run") == 0) {
 		return cmd_run(&o);
 	} else if (strcmp(cmd, "list") == 0) {
@@ -712,5 +745,5 @@ int main(int argc, char **argv)
 	}
 	char m[128];
 	snprintf(m, sizeof(m), "unknown command `%.64s` (see `ocirun --help`)", cmd);
-	return report(m);
+	return ocirun__report(m);
 }

@@ -92,6 +92,7 @@ typedef enum rt_status {
 	RT_STATUS_CREATED,
 	RT_STATUS_RUNNING,
 	RT_STATUS_STOPPED,
+	RT_STATUS_PAUSED, /* running, its cgroup frozen (rt_container_pause) */
 } rt_status_t;
 const char *rt_status_name(rt_status_t s);
 
@@ -129,10 +130,31 @@ int rt_container_state(const char *state_root, const char *id, rt_state_t *st, r
 /* Prints the OCI state JSON (ociVersion, id, status, pid, bundle, annotations)
  * as a new malloc'd string. */
 char *rt_container_state_json(const char *state_root, const char *id, rt_error_t *err);
+/* Sends sig to a created, running or paused container's init (or, with
+ * all, to every process of its cgroup). SIGKILL to a paused container also
+ * thaws it, so that the processes die (a frozen v1 task would not). */
 int rt_container_kill(const char *state_root, const char *id, int sig, bool all, rt_error_t *err);
-/* Removes a stopped container (or any, with force: SIGKILL first): its cgroup,
- * its state directory. */
+/* Removes a stopped container (or any, with force: SIGKILL first, and a
+ * paused one thawed): its cgroup, its state directory. */
 int rt_container_delete(const char *state_root, const char *id, bool force, rt_error_t *err);
+
+/* Applies resources_json, the JSON text of a runtime-spec `linux.resources`
+ * object, to created, running or paused container id's cgroup (what
+ * `runc update` does): only what the object gives changes. It is checked
+ * whole before anything is written (errors name the field:
+ * "linux.resources.pids.limit: expected integer"); with
+ * memory.checkBeforeUpdate true, a memory limit below the current usage is
+ * refused. On success the config copy kept since create has these
+ * resources merged into its linux.resources. A failure part-way says what
+ * was applied before it. Stopped or unknown (ENOENT) containers are errors. */
+int rt_container_update(const char *state_root, const char *id, const char *resources_json,
+			rt_error_t *err);
+/* Freezes running container id's cgroup (all its processes) and waits
+ * until it is frozen; its status is then RT_STATUS_PAUSED. Anything but a
+ * running container is an error (EINVAL; ENOENT when unknown). */
+int rt_container_pause(const char *state_root, const char *id, rt_error_t *err);
+/* Thaws paused container id; it is running again. Not paused: EINVAL. */
+int rt_container_resume(const char *state_root, const char *id, rt_error_t *err);
 
 typedef struct rt_exec_opts {
 	/* The process to run. With process_json (a runtime-spec `process`

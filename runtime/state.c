@@ -2,8 +2,8 @@
  * pid and its start time, bundle, cgroup, creation time, annotations) and
  * the exec fifo beside it, the copy of config.json taken at create, and
  * `cgroup.shared` when the cgroup was not created by the container. Status
- * is not stored: it is derived from the pid and the fifo when read
- * (rt__container_load). */
+ * is not stored: it is derived from the pid, the fifo and (paused) the
+ * cgroup's freezer state when read (rt__container_load). */
 #include <dirent.h>
 #include <errno.h>
 #include <sys/socket.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "runtime/cgroup-internal.h"
 #include "runtime/rt-internal.h"
 
 #define DEFAULT_STATE_ROOT "/run/ocirun"
@@ -218,6 +219,13 @@ int rt__container_load(const char *state_root, const char *id, char *dir, size_t
 		char fifo[PATH_MAX + 16];
 		snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
 		*status = access(fifo, F_OK) == 0 ? RT_STATUS_CREATED : RT_STATUS_RUNNING;
+		/* Paused: running with its cgroup frozen (read only for a
+		 * running container: create and start never pay for it). */
+		bool frozen = false;
+		rt_error_t e2;
+		if (*status == RT_STATUS_RUNNING && rec->cgroup[0] &&
+		    rt__cgroup_frozen(rec->cgroup, &frozen, &e2) == 0 && frozen)
+			*status = RT_STATUS_PAUSED;
 	}
 	return 0;
 }

@@ -17,30 +17,7 @@
 #include "runtime/cgroup-internal.h"
 #include "runtime/rt-internal.h"
 
-static char tmp[64];
-
-static void put(const char *rel, const char *content)
-{
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
-static char *get(const char *rel)
-{
-	static char buf[256];
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#include "runtime/cg-files.h"
 
 static int setup(void **state)
 {

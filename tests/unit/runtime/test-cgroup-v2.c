@@ -23,36 +23,13 @@
 #include "runtime/cgroup-internal.h"
 #include "runtime/rt-internal.h"
 
-static char tmp[64];
-
-static void put(const char *rel, const char *content)
-{
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
+#include "runtime/cg-files.h"
 
 static void dir(const char *rel)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
 	assert_int_equal(mkdir(p, 0755), 0);
-}
-
-static char *get(const char *rel)
-{
-	static char buf[256];
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static const char *leaf_files[] = {"cgroup.procs", "memory.max", "memory.swap.max",
