@@ -75,6 +75,18 @@ struct rt__cgroup_driver {
  * hierarchies. */
 void rt__cgroup_v1_set_hybrid(rt__cgroup_driver_t *d);
 
+/* v1 driver internals shared by cgroup-v1.c and cgroup-v1-extra.c: the
+ * directory of path in hierarchy ctl; writing a number to one of its files;
+ * whether hierarchy ctl is mounted; and the resources cgroup-v1-extra.c
+ * applies (called last by the driver's set_extra). */
+int rt__cgroup_v1_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *out,
+		      size_t n, rt_error_t *err);
+int rt__cgroup_v1_write(const rt__cgroup_driver_t *d, const char *ctl, const char *path,
+			const char *file, int64_t v, rt_error_t *err);
+bool rt__cgroup_v1_has(const rt__cgroup_driver_t *d, const char *ctl);
+int rt__cgroup_v1_set_more(const rt__cgroup_driver_t *d, const char *path,
+			   const struct rt__cgroup_extra *x, rt_error_t *err);
+
 /* Fills d with the v1 driver over controller hierarchies at root/<controller>. */
 void rt__cgroup_v1_driver(const char *root, rt__cgroup_driver_t *d);
 /* Fills d with the v2 driver over the cgroup2 tree at root. */

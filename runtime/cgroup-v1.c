@@ -27,8 +27,8 @@ static const char *const controllers[] = {"memory", "pids", "cpu", "cpuacct"};
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-static int cg_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *out,
-		  size_t n, rt_error_t *err)
+int rt__cgroup_v1_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *out,
+		      size_t n, rt_error_t *err)
 {
 	char clean[1024];
 	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
@@ -50,15 +50,15 @@ static int v1_file(const rt__cgroup_driver_t *d, const char *ctl, const char *pa
 		   const char *file, char *out, size_t n, rt_error_t *err)
 {
 	char dir[3072];
-	if (cg_dir(d, ctl, path, dir, sizeof(dir), err) < 0)
+	if (rt__cgroup_v1_dir(d, ctl, path, dir, sizeof(dir), err) < 0)
 		return -1;
 	if ((size_t)snprintf(out, n, "%s/%s", dir, file) >= n)
 		return rt_error_set(err, ENAMETOOLONG, "cgroup file `%s/%s`", dir, file);
 	return 0;
 }
 
-static int v1_write(const rt__cgroup_driver_t *d, const char *ctl, const char *path,
-		    const char *file, int64_t v, rt_error_t *err)
+int rt__cgroup_v1_write(const rt__cgroup_driver_t *d, const char *ctl, const char *path,
+			const char *file, int64_t v, rt_error_t *err)
 {
 	char f[4096];
 	if (v1_file(d, ctl, path, file, f, sizeof(f), err) < 0)
@@ -79,8 +79,8 @@ static int v1_set_memory(const rt__cgroup_driver_t *d, const char *path,
 		swap = l->memory_bytes; /* no swap beyond the memory limit */
 	if (l->memory_bytes > 0) {
 		rt_error_t e1;
-		if (v1_write(d, "memory", path, "memory.limit_in_bytes", l->memory_bytes, &e1) <
-		    0) {
+		if (rt__cgroup_v1_write(d, "memory", path, "memory.limit_in_bytes", l->memory_bytes,
+					&e1) < 0) {
 			/* Lowering memsw below a current memory limit fails, and the
 			 * reverse too: when memory is refused, raise memsw first. */
 			if (e1.errnum != EINVAL || !has_memsw || swap <= 0) {
@@ -88,15 +88,16 @@ static int v1_set_memory(const rt__cgroup_driver_t *d, const char *path,
 					*err = e1;
 				return -1;
 			}
-			if (v1_write(d, "memory", path, "memory.memsw.limit_in_bytes", swap, err) <
-				0 ||
-			    v1_write(d, "memory", path, "memory.limit_in_bytes", l->memory_bytes,
-				     err) < 0)
+			if (rt__cgroup_v1_write(d, "memory", path, "memory.memsw.limit_in_bytes",
+						swap, err) < 0 ||
+			    rt__cgroup_v1_write(d, "memory", path, "memory.limit_in_bytes",
+						l->memory_bytes, err) < 0)
 				return -1;
 		}
 	}
 	if (has_memsw && (swap > 0 || (swap == -1 && l->memory_bytes > 0)))
-		return v1_write(d, "memory", path, "memory.memsw.limit_in_bytes", swap, err);
+		return rt__cgroup_v1_write(d, "memory", path, "memory.memsw.limit_in_bytes", swap,
+					   err);
 	return 0;
 }
 
@@ -107,15 +108,17 @@ static int v1_set_limits(const rt__cgroup_driver_t *d, const char *path,
 		return 0;
 	if ((l->memory_bytes > 0 || l->memory_swap > 0) && v1_set_memory(d, path, l, err) < 0)
 		return -1;
-	if (l->cpu_shares > 0 && v1_write(d, "cpu", path, "cpu.shares", l->cpu_shares, err) < 0)
+	if (l->cpu_shares > 0 &&
+	    rt__cgroup_v1_write(d, "cpu", path, "cpu.shares", l->cpu_shares, err) < 0)
 		return -1;
 	if (l->cpu_period_us > 0 &&
-	    v1_write(d, "cpu", path, "cpu.cfs_period_us", l->cpu_period_us, err) < 0)
+	    rt__cgroup_v1_write(d, "cpu", path, "cpu.cfs_period_us", l->cpu_period_us, err) < 0)
 		return -1;
 	if (l->cpu_quota_us > 0 &&
-	    v1_write(d, "cpu", path, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0)
+	    rt__cgroup_v1_write(d, "cpu", path, "cpu.cfs_quota_us", l->cpu_quota_us, err) < 0)
 		return -1;
-	if (l->pids_max > 0 && v1_write(d, "pids", path, "pids.max", l->pids_max, err) < 0)
+	if (l->pids_max > 0 &&
+	    rt__cgroup_v1_write(d, "pids", path, "pids.max", l->pids_max, err) < 0)
 		return -1;
 	return 0;
 }
@@ -140,7 +143,7 @@ static int v1_create(const rt__cgroup_driver_t *d, const char *path, const rt_cg
 				return rt_error_wrap(err, "creating cgroup `%s`", path);
 			continue;
 		}
-		if (cg_dir(d, d->hier[i], path, dir, sizeof(dir), err) < 0 ||
+		if (rt__cgroup_v1_dir(d, d->hier[i], path, dir, sizeof(dir), err) < 0 ||
 		    rt__mkdir_p(dir, 0755, err) < 0)
 			return rt_error_wrap(err, "creating cgroup `%s`", path);
 	}
@@ -260,7 +263,7 @@ static int v1_devices(const rt__cgroup_driver_t *d, const char *path, const rt__
 		      rt_error_t *err)
 {
 	char dir[3072];
-	if (cg_dir(d, "devices", path, dir, sizeof(dir), err) < 0 ||
+	if (rt__cgroup_v1_dir(d, "devices", path, dir, sizeof(dir), err) < 0 ||
 	    rt__mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	/* What every container gets besides its rules (runc's and crun's list):
@@ -309,7 +312,7 @@ static int v1_devices(const rt__cgroup_driver_t *d, const char *path, const rt__
 }
 
 /* Whether controller ctl is mounted (under its own name or as a link). */
-static bool has_opt(const rt__cgroup_driver_t *d, const char *ctl)
+bool rt__cgroup_v1_has(const rt__cgroup_driver_t *d, const char *ctl)
 {
 	for (int i = 0; i < d->navail; i++)
 		if (strcmp(d->avail[i], ctl) == 0)
@@ -324,18 +327,18 @@ static int v1_refuse(const rt__cgroup_driver_t *d, const rt__cgroup_extra_t *x, 
 	size_t nthr = 0;
 	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
 		nthr += x->nthrottle[k];
-	if (x->has_class_id && !has_opt(d, "net_cls"))
+	if (x->has_class_id && !rt__cgroup_v1_has(d, "net_cls"))
 		field = "network.classID", ctl = "net_cls";
-	else if (x->nnet_prios && !has_opt(d, "net_prio"))
+	else if (x->nnet_prios && !rt__cgroup_v1_has(d, "net_prio"))
 		field = "network.priorities", ctl = "net_prio";
-	else if (x->rdma && !has_opt(d, "rdma"))
+	else if (x->rdma && !rt__cgroup_v1_has(d, "rdma"))
 		field = "rdma", ctl = "rdma";
 	else if ((x->blkio_weight > 0 || x->blkio_leaf_weight > 0 || x->nweight_devices || nthr) &&
-		 !has_opt(d, "blkio"))
+		 !rt__cgroup_v1_has(d, "blkio"))
 		field = "blockIO", ctl = "blkio";
-	else if (x->nhugepages && !has_opt(d, "hugetlb") && !d->hybrid)
+	else if (x->nhugepages && !rt__cgroup_v1_has(d, "hugetlb") && !d->hybrid)
 		field = "hugepageLimits", ctl = "hugetlb";
-	else if ((x->cpus || x->mems) && !has_opt(d, "cpuset"))
+	else if ((x->cpus || x->mems) && !rt__cgroup_v1_has(d, "cpuset"))
 		field = "cpu.cpus", ctl = "cpuset";
 	if (field)
 		return rt__error_plain(err, ENOTSUP,
@@ -349,20 +352,18 @@ static int v1_refuse(const rt__cgroup_driver_t *d, const rt__cgroup_extra_t *x, 
 	return 0;
 }
 
-static int v1_set_more(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		       rt_error_t *err);
-
 static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 			const struct rt__cgroup_extra *x, rt_error_t *err)
 {
 	if (v1_refuse(d, x, err) < 0)
 		return -1;
-	if (x->memory_reservation > 0 && v1_write(d, "memory", path, "memory.soft_limit_in_bytes",
-						  x->memory_reservation, err) < 0)
+	if (x->memory_reservation > 0 &&
+	    rt__cgroup_v1_write(d, "memory", path, "memory.soft_limit_in_bytes",
+				x->memory_reservation, err) < 0)
 		return rt_error_wrap(err, "linux.resources.memory.reservation");
 	if (x->blkio_weight > 0) {
 		char dir[3072], f[4096];
-		if (cg_dir(d, "blkio", path, dir, sizeof(dir), err) < 0 ||
+		if (rt__cgroup_v1_dir(d, "blkio", path, dir, sizeof(dir), err) < 0 ||
 		    rt__mkdir_p(dir, 0755, err) < 0)
 			return rt_error_wrap(err, "linux.resources.blockIO.weight");
 		snprintf(f, sizeof(f), "%s/blkio.weight", dir);
@@ -389,229 +390,7 @@ static int v1_set_extra(const rt__cgroup_driver_t *d, const char *path,
 	}
 	if (x->ndevices && v1_devices(d, path, x, err) < 0)
 		return -1;
-	return v1_set_more(d, path, x, err);
-}
-
-/* ---- memory, cpu, blkio, hugetlb, network, rdma, unified (set_extra) ---- */
-
-/* The directory of path in hierarchy ctl, created. */
-static int opt_dir(const rt__cgroup_driver_t *d, const char *ctl, const char *path, char *dir,
-		   size_t n, rt_error_t *err)
-{
-	if (cg_dir(d, ctl, path, dir, n, err) < 0)
-		return -1;
-	return rt__mkdir_p(dir, 0755, err);
-}
-
-/* Writes s to dir/file; a missing file is ENOTSUP saying why (what). */
-static int put(const char *dir, const char *file, const char *s, const char *what, rt_error_t *err)
-{
-	char f[4096];
-	snprintf(f, sizeof(f), "%s/%s", dir, file);
-	if (access(f, F_OK) < 0)
-		return rt__error_plain(err, ENOTSUP, "%s (no `%s`)", what, f);
-	return rt__write_file(f, s, err);
-}
-
-/* cpu.rt_runtime_us: a cgroup gets no more real-time share than its
- * parent, whose default is 0: each ancestor below the root is raised to
- * the share asked for (as crun does), then the cgroup's own. */
-static int v1_cpu_rt(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		     rt_error_t *err)
-{
-	char dir[3072], f[4096], clean[1024];
-	if (cg_dir(d, "cpu", path, dir, sizeof(dir), err) < 0 ||
-	    rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0)
-		return -1;
-	const char *nort = "the kernel has no real-time group scheduling (CONFIG_RT_GROUP_SCHED)";
-	if (x->cpu_realtime_period > 0) {
-		snprintf(f, sizeof(f), "%lld", (long long)x->cpu_realtime_period);
-		if (put(dir, "cpu.rt_period_us", f, nort, err) < 0)
-			return rt_error_wrap(err, "linux.resources.cpu.realtimePeriod");
-	}
-	if (x->cpu_realtime_runtime <= 0)
-		return 0;
-	uint64_t period = 1000000;
-	snprintf(f, sizeof(f), "%s/cpu.rt_period_us", dir);
-	if (access(f, F_OK) < 0)
-		return rt__error_plain(err, ENOTSUP, "linux.resources.cpu.realtimeRuntime: %s",
-				       nort);
-	if (rt__cgroup_read_u64(f, &period, err) < 0 || period == 0)
-		return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
-	for (char *p = strchr(clean, '/'); p; p = strchr(p + 1, '/')) {
-		char adir[3072];
-		uint64_t ap = 0, ar = 0;
-		*p = '\0';
-		snprintf(adir, sizeof(adir), "%s/cpu/%s", d->root, clean);
-		*p = '/';
-		snprintf(f, sizeof(f), "%s/cpu.rt_period_us", adir);
-		if (rt__cgroup_read_u64(f, &ap, err) < 0)
-			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
-		snprintf(f, sizeof(f), "%s/cpu.rt_runtime_us", adir);
-		cleanup_free char *cur = rt__read_file(f, NULL, err);
-		if (cur == NULL)
-			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
-		ar = cur[0] == '-' ? UINT64_MAX : strtoull(cur, NULL, 10);
-		uint64_t need = ((uint64_t)x->cpu_realtime_runtime * ap + period - 1) / period;
-		if (ar < need && rt__write_filef(f, err, "%" PRIu64, need) < 0)
-			return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime: raising "
-						  "the parent's share");
-	}
-	snprintf(f, sizeof(f), "%lld", (long long)x->cpu_realtime_runtime);
-	if (put(dir, "cpu.rt_runtime_us", f, nort, err) < 0)
-		return rt_error_wrap(err, "linux.resources.cpu.realtimeRuntime");
-	return 0;
-}
-
-static int v1_blkio(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		    rt_error_t *err)
-{
-	static const char *const thr_file[] = {
-	    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
-	    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
-	static const char *const thr_field[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
-						"throttleReadIOPSDevice",
-						"throttleWriteIOPSDevice"};
-	char dir[3072], v[64], f[4096];
-	if (opt_dir(d, "blkio", path, dir, sizeof(dir), err) < 0)
-		return rt_error_wrap(err, "linux.resources.blockIO");
-	if (x->blkio_leaf_weight > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)x->blkio_leaf_weight);
-		if (put(dir, "blkio.leaf_weight", v,
-			"this host's blkio controller has no leaf weight (CFQ only)", err) < 0)
-			return rt_error_wrap(err, "linux.resources.blockIO.leafWeight");
-	}
-	for (size_t i = 0; i < x->nweight_devices; i++) {
-		const rt__blkio_dev_t *w = &x->weight_devices[i];
-		const char *file = "blkio.weight_device";
-		snprintf(f, sizeof(f), "%s/%s", dir, file);
-		if (access(f, F_OK) < 0)
-			file = "blkio.bfq.weight_device";
-		int rc = 0;
-		if (w->weight > 0) {
-			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)w->major,
-				 (long long)w->minor, (long long)w->weight);
-			rc = put(dir, file, v,
-				 "this host's blkio controller has no per-device weight (no CFQ "
-				 "or BFQ I/O scheduler)",
-				 err);
-		}
-		if (rc == 0 && w->leaf_weight > 0) {
-			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)w->major,
-				 (long long)w->minor, (long long)w->leaf_weight);
-			rc = put(dir, "blkio.leaf_weight_device", v,
-				 "this host's blkio controller has no leaf weight (CFQ only)", err);
-		}
-		if (rc < 0)
-			return rt_error_wrap(err, "linux.resources.blockIO.weightDevice[%zu]", i);
-	}
-	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
-		for (size_t i = 0; i < x->nthrottle[k]; i++) {
-			const rt__blkio_dev_t *t = &x->throttle[k][i];
-			snprintf(v, sizeof(v), "%lld:%lld %lld", (long long)t->major,
-				 (long long)t->minor, (long long)t->weight);
-			if (put(dir, thr_file[k], v,
-				"this host's blkio controller has no throttling", err) < 0)
-				return rt_error_wrap(err, "linux.resources.blockIO.%s[%zu]",
-						     thr_field[k], i);
-		}
-	return 0;
-}
-
-static int v1_hugetlb(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		      rt_error_t *err)
-{
-	char dir[3072];
-	if (opt_dir(d, "hugetlb", path, dir, sizeof(dir), err) < 0)
-		return rt_error_wrap(err, "linux.resources.hugepageLimits");
-	return rt__cgroup_hugetlb(dir, x, "limit_in_bytes", err);
-}
-
-/* hugepageLimits (when no v1 hugetlb hierarchy) and unified keys go to the
- * hybrid host's cgroup2 tree: the cgroup is made there too, with the
- * controllers they need enabled above it. */
-static int v1_unified(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		      bool hugetlb, rt_error_t *err)
-{
-	char root[1024], clean[1024], dir[2048], ctls[256];
-	snprintf(root, sizeof(root), "%s/unified", d->root);
-	if (rt__cgroup_clean_path(path, clean, sizeof(clean), err) < 0 ||
-	    rt__cgroup2_needs(root, x, hugetlb, ctls, sizeof(ctls), err) < 0)
-		return -1;
-	if (rt__cgroup2_prepare(root, clean, ctls, true, err) < 0)
-		return rt_error_wrap(err, "linux.resources: creating cgroup `%s` in `%s`", clean,
-				     root);
-	snprintf(dir, sizeof(dir), "%s/%s", root, clean);
-	if ((hugetlb && rt__cgroup_hugetlb(dir, x, "max", err) < 0) ||
-	    rt__cgroup2_unified(dir, x, err) < 0)
-		return -1;
-	return 0;
-}
-
-static int v1_set_more(const rt__cgroup_driver_t *d, const char *path, const rt__cgroup_extra_t *x,
-		       rt_error_t *err)
-{
-	char dir[3072], v[128];
-	/* memory */
-	if (x->memory_swappiness >= 0 &&
-	    v1_write(d, "memory", path, "memory.swappiness", x->memory_swappiness, err) < 0)
-		return rt_error_wrap(err, "linux.resources.memory.swappiness");
-	if (x->disable_oom_killer && v1_write(d, "memory", path, "memory.oom_control", 1, err) < 0)
-		return rt_error_wrap(err, "linux.resources.memory.disableOOMKiller");
-	if (x->memory_use_hierarchy &&
-	    v1_write(d, "memory", path, "memory.use_hierarchy", 1, err) < 0)
-		return rt_error_wrap(err, "linux.resources.memory.useHierarchy");
-	/* cpu */
-	if ((x->cpu_realtime_period > 0 || x->cpu_realtime_runtime > 0) &&
-	    v1_cpu_rt(d, path, x, err) < 0)
-		return -1;
-	if (x->has_cpu_idle || x->has_cpu_burst) {
-		if (cg_dir(d, "cpu", path, dir, sizeof(dir), err) < 0)
-			return -1;
-		snprintf(v, sizeof(v), "%lld", (long long)x->cpu_idle);
-		if (x->has_cpu_idle && put(dir, "cpu.idle", v,
-					   "the kernel has no SCHED_IDLE cgroups (5.15+)", err) < 0)
-			return rt_error_wrap(err, "linux.resources.cpu.idle");
-		snprintf(v, sizeof(v), "%lld", (long long)x->cpu_burst);
-		if (x->has_cpu_burst &&
-		    put(dir, "cpu.cfs_burst_us", v, "the kernel has no CFS burst (5.14+)", err) < 0)
-			return rt_error_wrap(err, "linux.resources.cpu.burst");
-	}
-	/* blkio (weight: v1_set_extra) */
-	size_t nthr = 0;
-	for (int k = 0; k < RT_THROTTLE_NKINDS; k++)
-		nthr += x->nthrottle[k];
-	if ((x->blkio_leaf_weight > 0 || x->nweight_devices || nthr) &&
-	    v1_blkio(d, path, x, err) < 0)
-		return -1;
-	/* hugetlb: the v1 hierarchy, else the hybrid cgroup2 tree */
-	bool v1_huge = x->nhugepages && has_opt(d, "hugetlb");
-	if (v1_huge && v1_hugetlb(d, path, x, err) < 0)
-		return -1;
-	if (((x->nhugepages && !v1_huge) || x->unified) &&
-	    v1_unified(d, path, x, x->nhugepages && !v1_huge, err) < 0)
-		return -1;
-	/* network, rdma */
-	if (x->has_class_id) {
-		snprintf(v, sizeof(v), "%u", x->class_id);
-		if (opt_dir(d, "net_cls", path, dir, sizeof(dir), err) < 0 ||
-		    put(dir, "net_cls.classid", v, "no net_cls.classid", err) < 0)
-			return rt_error_wrap(err, "linux.resources.network.classID");
-	}
-	if (x->nnet_prios && opt_dir(d, "net_prio", path, dir, sizeof(dir), err) < 0)
-		return rt_error_wrap(err, "linux.resources.network.priorities");
-	for (size_t i = 0; i < x->nnet_prios; i++) {
-		snprintf(v, sizeof(v), "%s %u", x->net_prios[i].name, x->net_prios[i].priority);
-		if (put(dir, "net_prio.ifpriomap", v, "no net_prio.ifpriomap", err) < 0)
-			return rt_error_wrap(err, "linux.resources.network.priorities[%zu]", i);
-	}
-	if (x->rdma) {
-		if (opt_dir(d, "rdma", path, dir, sizeof(dir), err) < 0)
-			return rt_error_wrap(err, "linux.resources.rdma");
-		if (rt__cgroup_rdma(dir, x, err) < 0)
-			return -1;
-	}
-	return 0;
+	return rt__cgroup_v1_set_more(d, path, x, err);
 }
 
 static int v1_stats(const rt__cgroup_driver_t *d, const char *path, rt_cgroup_stats_t *st,
@@ -670,7 +449,7 @@ static int v1_pids(const rt__cgroup_driver_t *d, const char *path, pid_t **pids,
 	if (d->nhier == 0)
 		return 0;
 	char dir[3072];
-	if (cg_dir(d, d->hier[0], path, dir, sizeof(dir), err) < 0)
+	if (rt__cgroup_v1_dir(d, d->hier[0], path, dir, sizeof(dir), err) < 0)
 		return -1;
 	return collect(dir, pids, n, err);
 }
@@ -724,7 +503,7 @@ static int v1_destroy(const rt__cgroup_driver_t *d, const char *path, int timeou
 	for (int i = 0; i < d->nhier + d->nopt; i++) {
 		char dir[3072];
 		const char *h = i < d->nhier ? d->hier[i] : d->opt[i - d->nhier];
-		if (cg_dir(d, h, path, dir, sizeof(dir), err) < 0 ||
+		if (rt__cgroup_v1_dir(d, h, path, dir, sizeof(dir), err) < 0 ||
 		    rt__cgroup_rmdir_tree(dir, err) < 0)
 			return rt_error_wrap(err, "destroying cgroup `%s`", path);
 	}

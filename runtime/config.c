@@ -63,10 +63,13 @@ static int parse_caps(json_t *p, rt_config_t *c, rt_error_t *err)
 				/* config.md: a value that cannot be mapped to a kernel
 				 * interface MUST be logged as a warning (as runc and
 				 * crun do), not refused. */
-				fprintf(stderr,
-					"ocirun: warning: %s: unknown capability `%.64s`, "
-					"ignored\n",
-					idx(f.s, i).s, json_string_value(n));
+				char m[512];
+				snprintf(m, sizeof(m), "%s: unknown capability `%.64s`, ignored",
+					 idx(f.s, i).s, json_string_value(n));
+				size_t nw = rt__strv_len(c->warnings);
+				c->warnings = rt__xrealloc(c->warnings, (nw + 2) * sizeof(char *));
+				c->warnings[nw] = rt__xstrdup(m);
+				c->warnings[nw + 1] = NULL;
 				continue;
 			}
 			c->caps[s] |= 1ULL << cap;
@@ -723,6 +726,14 @@ int rt_config_load(const char *bundle, rt_config_t **out, rt_error_t *err)
 	return 0;
 }
 
+void rt__config_warn(rt_config_t *cfg)
+{
+	for (size_t i = 0; cfg->warnings && cfg->warnings[i]; i++)
+		fprintf(stderr, "ocirun: warning: %s\n", cfg->warnings[i]);
+	rt__strv_free(cfg->warnings);
+	cfg->warnings = NULL;
+}
+
 void rt_config_free(rt_config_t *c)
 {
 	if (c == NULL)
@@ -781,6 +792,7 @@ void rt_config_free(rt_config_t *c)
 	}
 	if (c->annotations)
 		json_decref(c->annotations);
+	rt__strv_free(c->warnings);
 	for (int k = 0; k < RT_HOOK_NKINDS; k++) {
 		for (size_t i = 0; i < c->nhooks[k]; i++) {
 			free(c->hooks[k][i].path);

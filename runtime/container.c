@@ -187,20 +187,6 @@ static int check_config(const rt_config_t *cfg, const rt_create_opts_t *opts, rt
 	return 0;
 }
 
-static size_t read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	return got;
-}
-
 /* The init asks ('H') before pivot_root when the config has hooks: runs
  * prestart and createRuntime here, in the runtime's namespaces, and sends the
  * state ('G', length, JSON) for the hooks the init runs itself. */
@@ -226,7 +212,7 @@ static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id, 
 		     bool *hooked, rt_error_t *err)
 {
 	char c;
-	while (read_full(fd, &c, 1) == 1) {
+	while (rt__read_full(fd, &c, 1) == 1) {
 		if (c == 'R')
 			return 0;
 		if (c == 'H') {
@@ -237,7 +223,7 @@ static int read_sync(int fd, pid_t pid, const rt_config_t *cfg, const char *id, 
 		}
 		if (c == 'E') {
 			rt_error_t e;
-			if (read_full(fd, &e, sizeof(e)) != sizeof(e))
+			if (rt__read_full(fd, &e, sizeof(e)) != sizeof(e))
 				break;
 			if (err) {
 				*err = e;
@@ -439,7 +425,7 @@ static pid_t clone_via_helper(int flags, const rt_config_t *cfg, rt__init_args_t
 	}
 	close(p[1]);
 	helper_msg_t m = {.pid = -1};
-	size_t got = read_full(p[0], &m, sizeof(m));
+	size_t got = rt__read_full(p[0], &m, sizeof(m));
 	close(p[0]);
 	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -481,7 +467,9 @@ int rt_container_create(const char *state_root, const char *id, const char *bund
 	if (realpath(bundle, abs_bundle) == NULL)
 		return rt_error_set(err, errno, "creating container `%s`: bundle `%s`", id, bundle);
 	rt_config_t *cfg = NULL;
-	if (rt_config_load(abs_bundle, &cfg, err) < 0 || check_config(cfg, opts, err) < 0) {
+	if (rt_config_load(abs_bundle, &cfg, err) == 0)
+		rt__config_warn(cfg);
+	if (cfg == NULL || check_config(cfg, opts, err) < 0) {
 		rt_config_free(cfg);
 		return rt_error_wrap(err, "creating container `%s`", id);
 	}

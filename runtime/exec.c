@@ -92,20 +92,6 @@ __attribute__((noreturn)) static void child_fail(const exec_ctx_t *x, rt_error_t
 	_exit(127);
 }
 
-static bool read_all(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
 /* SCMP_ACT_NOTIFY: the caller sends the listener message (it alone knows
  * our host pid) after the release; we connect to listenerPath, a host path,
  * while still in the caller's mount namespace. rt__seccomp_apply sends the
@@ -113,10 +99,11 @@ static bool read_all(int fd, void *buf, size_t n)
 static int notify_connect(const exec_ctx_t *x, rt_error_t *err)
 {
 	uint32_t len = 0;
-	if (!read_all(x->go_fd, &len, sizeof(len)) || len == 0 || len > (1U << 24))
+	if (rt__read_full(x->go_fd, &len, sizeof(len)) != sizeof(len) || len == 0 ||
+	    len > (1U << 24))
 		return rt__error_plain(err, EIO, "reading the seccomp listener message");
 	char *msg = rt__xmalloc((size_t)len + 1);
-	if (!read_all(x->go_fd, msg, len)) {
+	if (rt__read_full(x->go_fd, msg, len) != len) {
 		free(msg);
 		return rt__error_plain(err, EIO, "reading the seccomp listener message");
 	}
@@ -137,7 +124,7 @@ __attribute__((noreturn)) static void child(const exec_ctx_t *x)
 	rt__reset_signals();
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	char c;
-	if (!read_all(x->go_fd, &c, 1) || c != 'G')
+	if (rt__read_full(x->go_fd, &c, 1) != 1 || c != 'G')
 		_exit(127); /* the caller gave up; it reports why */
 	if (x->notify && notify_connect(x, &err) < 0)
 		child_fail(x, &err);
@@ -194,6 +181,7 @@ static int build_process(rt_config_t *cfg, const rt_exec_opts_t *o, rt_error_t *
 	if (o->process_json &&
 	    rt__config_set_process(cfg, o->process_json, strlen(o->process_json), err) < 0)
 		return rt_error_wrap(err, "process.json");
+	rt__config_warn(cfg); /* the process's own: the saved config's were shown at create */
 	if (o->args && o->args[0]) {
 		size_t n = rt__strv_len(o->args);
 		char **v = rt__xmalloc((n + 1) * sizeof(char *));

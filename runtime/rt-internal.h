@@ -413,9 +413,18 @@ struct rt_config {
 	char **sysctl_values;
 	rt_seccomp_t *seccomp; /* NULL: none */
 	json_t *annotations;   /* object or NULL */
+	/* What the spec says to log as a warning rather than refuse (an unknown
+	 * capability name...), one message each, NULL-terminated or NULL. The
+	 * parser only records them: create and exec print them (rt__config_warn),
+	 * so a reload of the saved config at start, delete or exec is silent. */
+	char **warnings;
 	rt_hook_t *hooks[RT_HOOK_NKINDS];
 	size_t nhooks[RT_HOOK_NKINDS];
 };
+
+/* Prints the config's warnings ("ocirun: warning: ...") to stderr and
+ * forgets them. */
+void rt__config_warn(rt_config_t *cfg);
 
 /* CLONE_NEWTIME (Linux 5.6), which older headers lack. */
 #define RT_CLONE_NEWTIME 0x00000080
@@ -504,6 +513,9 @@ unsigned long long rt__pid_start_time(pid_t pid);
  * made absolute): only the process, hooks and linux sections are for use.
  * Caller frees with rt_config_free. */
 int rt__container_config(const char *dir, const char *bundle, rt_config_t **out, rt_error_t *err);
+/* Reads up to n bytes, retrying short reads and EINTR; the count read (less
+ * than n at end of file or on an error). */
+size_t rt__read_full(int fd, void *buf, size_t n);
 /* Sends all n bytes on a socket (no SIGPIPE); -1 when the peer is gone. */
 int rt__send_all(int fd, const void *buf, size_t n);
 /* Removes a state directory and what it holds (files only). */

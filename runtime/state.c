@@ -178,14 +178,20 @@ int rt__container_config(const char *dir, const char *bundle, rt_config_t **out,
 	rt_error_t e2;
 	cleanup_free char *text = rt__read_file(path, &len, &e2);
 	if (text == NULL) {
-		if (e2.errnum == ENOENT)
-			return rt_config_load(bundle, out, err);
+		if (e2.errnum == ENOENT) {
+			if (rt_config_load(bundle, out, err) < 0)
+				return -1;
+			goto silent;
+		}
 		if (err)
 			*err = e2;
 		return -1;
 	}
 	if (rt_config_parse(text, len, out, err) < 0)
 		return rt_error_wrap(err, "`%s`", path);
+silent: /* Its warnings were shown at create. */
+	rt__strv_free((*out)->warnings);
+	(*out)->warnings = NULL;
 	return 0;
 }
 
@@ -289,4 +295,18 @@ int rt__send_all(int fd, const void *buf, size_t n)
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+size_t rt__read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
 }

@@ -35,6 +35,19 @@ def wait_for(cond, timeout, what):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def run_to_files(cmd, timeout=30):
+    """subprocess.run of cmd with stdout and stderr (text) through temporary
+    files, not pipes: a created container keeps the stdio it inherits open,
+    so a pipe would never reach its end."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
+                           timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        r.stdout, r.stderr = out.read(), err.read()
+    return r
+
+
 class Bundle:
     """A bundle dir with a busybox rootfs and a config from `ocirun spec`."""
 
@@ -55,16 +68,8 @@ class Bundle:
         self.netns = []
 
     def ocirun(self, *args, timeout=30):
-        """Runs ocirun; output goes through files, not pipes, since a created
-        container keeps the stdio it inherits open (a pipe would never end)."""
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run([str(OCIRUN), "--root", str(self.root), *map(str, args)],
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
-                               timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            r.stdout, r.stderr = out.read(), err.read()
-            return r
+        """Runs ocirun (output through files: see run_to_files)."""
+        return run_to_files([str(OCIRUN), "--root", str(self.root), *map(str, args)], timeout)
 
     def write(self, args=None, cgroup=True, **linux):
         """Writes config.json; args sets process.args; cgroup gives a unique cgroupsPath."""
@@ -151,3 +156,118 @@ def run_detached(bundle, args=("sleep", "30"), **linux):
     r = bundle.ocirun("run", "-d", "-b", bundle.dir, cid)
     assert r.returncode == 0, r.stderr
     return cid
+
+
+def exec_with_console(bundle, cid, exec_args, until):
+    """`ocirun exec -t --console-socket` with exec_args (options and/or the
+    process) into container cid: reads the pty master it receives until
+    `until` (bytes) shows or 10 s pass, and waits for the process with the
+    master still open (closing it would hang the terminal up). Returns
+    (exit code, what the master gave, ocirun's stderr)."""
+    import select
+    import socket
+    path = str(bundle.dir / "exec-console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+    p = subprocess.Popen([str(OCIRUN), "--root", str(bundle.root), "exec", "-t",
+                          "--console-socket", path, *exec_args],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    conn, _ = srv.accept()
+    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
+    conn.close()
+    srv.close()
+    out = b""
+    try:
+        deadline = time.monotonic() + 10
+        while until not in out and time.monotonic() < deadline:
+            if select.select([fds[0]], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fds[0], 1024)
+                except OSError:
+                    break
+        code = p.wait(timeout=10)
+    finally:
+        os.close(fds[0])
+    return code, out, p.stderr.read().decode(errors="replace")
+
+
+def seccomp_listener(path, seen, conns=1):
+    """A linux.seccomp.listenerPath at path in a thread (returned, started):
+    accepts conns connections; each one's message goes to seen["msgs"], and
+    every syscall notified on its fd is answered with EXDEV and recorded in
+    seen["calls"] as (pid, syscall nr). An exception lands in seen["error"]."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(conns)
+    srv.settimeout(20)
+
+    def serve_fd(nfd):
+        answer_seccomp_notifications(
+            nfd, lambda pid, nr: seen.setdefault("calls", []).append((pid, nr)))
+
+    def serve():
+        try:
+            for _ in range(conns):
+                conn, _ = srv.accept()
+                msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
+                seen.setdefault("msgs", []).append(json.loads(msg))
+                conn.close()
+                threading.Thread(target=serve_fd, args=(fds[0],), daemon=True).start()
+        except Exception as e:  # reported by the test
+            seen["error"] = repr(e)
+        finally:
+            srv.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def create_with_console(bundle, args):
+    """`ocirun create --console-socket` of args with process.terminal (the
+    rest of bundle.config as the caller set it). Returns (id, the pty master
+    fd the init sent, the message that came with it); the caller closes the
+    master."""
+    import socket
+    path = str(bundle.dir / "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+    try:
+        bundle.config["process"]["terminal"] = True
+        bundle.write(list(args))
+        cid = bundle.new_id()
+        r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
+        assert r.returncode == 0, r.stderr
+        conn, _ = srv.accept()
+        msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
+        conn.close()
+    finally:
+        srv.close()
+    assert len(fds) == 1, msg
+    return cid, fds[0], msg
+
+
+def start_and_read_console(bundle, cid, master, until):
+    """Starts created container cid and reads its pty master until `until`
+    (bytes) shows or 10 s pass; closes the master. Returns the text."""
+    import select
+    out = b""
+    try:
+        assert bundle.ocirun("start", cid).returncode == 0
+        deadline = time.monotonic() + 10
+        while until not in out and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    out += os.read(master, 1024)
+                except OSError:
+                    break
+    finally:
+        os.close(master)
+    return out.decode(errors="replace")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import APPLETS, BUSYBOX, OCIRUN
+from ocirun_helpers import APPLETS, BUSYBOX, OCIRUN, run_to_files
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "oci_probe.sh"
@@ -131,14 +131,8 @@ class Runtimes:
         container keeps them open, a pipe would never reach EOF."""
         cmd = shlex.join([self.bin[rt], "--root", str(self.roots[rt]), *map(str, args)])
         script = f"umount /sys/fs/cgroup/unified 2>/dev/null; {pre}\nexec {cmd}"
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
-                               timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            r.stdout, r.stderr = out.read(), err.read()
-        return r
+        return run_to_files(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                            timeout)
 
     def cleanup(self):
         """Deletes every container, state dir and cgroup; returns what had to

@@ -4,14 +4,13 @@ docs/oci-conformance.md names, for each requirement, the test that shows it."""
 
 import json
 import os
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import CGROUP_V1, answer_seccomp_notifications, unique, wait_for
+from ocirun_helpers import (CGROUP_V1, create_with_console, seccomp_listener,
+                            start_and_read_console, unique, wait_for)
 
 pytestmark = pytest.mark.skipif(not Path("/bin/busybox").exists(),
                                 reason="busybox-static not installed")
@@ -44,36 +43,6 @@ def _log(out):
 
 # ---- seccomp SCMP_ACT_NOTIFY for `exec` ------------------------------------
 
-def _notify_listener(path, seen, conns):
-    """Accepts conns connections on path; each one's message is appended to
-    seen["msgs"]; every notified syscall is answered with EXDEV."""
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(str(path))
-    srv.listen(conns)
-    srv.settimeout(20)
-
-    def serve_fd(nfd):
-        answer_seccomp_notifications(
-            nfd, lambda pid, nr: seen.setdefault("calls", []).append(pid))
-
-    def serve():
-        try:
-            for _ in range(conns):
-                conn, _ = srv.accept()
-                msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
-                seen.setdefault("msgs", []).append(json.loads(msg))
-                conn.close()
-                threading.Thread(target=serve_fd, args=(fds[0],), daemon=True).start()
-        except Exception as e:  # reported by the test
-            seen["error"] = repr(e)
-        finally:
-            srv.close()
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    return t
-
-
 def test_exec_with_seccomp_notify_sends_fd_to_listener(bundle):
     """A process of `exec` into a container whose profile notifies connects
     to listenerPath (a host path) and hands its own notify fd over, with
@@ -81,7 +50,7 @@ def test_exec_with_seccomp_notify_sends_fd_to_listener(bundle):
     the listener (EXDEV)."""
     sock = bundle.dir / "listener.sock"
     seen = {}
-    t = _notify_listener(sock, seen, 2)
+    t = seccomp_listener(sock, seen, 2)
     bundle.config["linux"]["seccomp"] = {
         "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(sock),
         "listenerMetadata": "exec-test",
@@ -674,37 +643,9 @@ def test_console_size_ignored_without_terminal(bundle):
 def test_dev_console_is_the_terminal(bundle):
     """config-linux.md, Default Devices: with terminal, /dev/console is set
     up by bind mounting the pseudoterminal slave."""
-    import select
-    import time
-    path = str(bundle.dir / "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-    bundle.config["process"]["terminal"] = True
-    bundle.write(["sh", "-c", "stat -c 'console=%t:%T' /dev/console; "
-                  "stat -c 'tty=%t:%T' $(tty)"])
-    cid = bundle.new_id()
-    r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
-    assert r.returncode == 0, r.stderr
-    conn, _ = srv.accept()
-    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    master = fds[0]
-    out = b""
-    try:
-        assert bundle.ocirun("start", cid).returncode == 0
-        deadline = time.monotonic() + 10
-        while b"tty=" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.5)[0]:
-                try:
-                    out += os.read(master, 1024)
-                except OSError:
-                    break
-    finally:
-        os.close(master)
-    text = out.decode(errors="replace")
+    cid, master, _ = create_with_console(bundle, ["sh", "-c", "stat -c 'console=%t:%T' /dev/console; "
+                                                  "stat -c 'tty=%t:%T' $(tty)"])
+    text = start_and_read_console(bundle, cid, master, b"tty=")
     con = [l for l in text.split() if l.startswith("console=")]
     tty = [l for l in text.split() if l.startswith("tty=")]
     assert con and tty and con[0][8:] == tty[0][4:], text

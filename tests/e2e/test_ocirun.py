@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import (CGROUP_V1, OCIRUN, PREFIX, Bundle, answer_seccomp_notifications,
-                            run_detached, unique, wait_for)
+from ocirun_helpers import (CGROUP_V1, OCIRUN, PREFIX, Bundle, create_with_console,
+                            exec_with_console, run_detached, seccomp_listener, unique, wait_for)
 
 # No test waits without a deadline: every ocirun call has a 30 s timeout and
 # every wait polls with one (wait_for).
@@ -704,23 +704,9 @@ def test_time_namespace_offsets(bundle):
 def test_terminal_through_console_socket(bundle):
     """process.terminal: the pty master comes over --console-socket; the
     process has the slave as its controlling terminal and stdio."""
-    import socket
-    path = str(bundle.dir / "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-    bundle.config["process"]["terminal"] = True
-    bundle.write(["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; read x; echo got-$x"])
-    cid = bundle.new_id()
-    r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
-    assert r.returncode == 0, r.stderr
-    conn, _ = srv.accept()
-    msg, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    assert len(fds) == 1 and msg.startswith(b"/dev/pts/"), msg
-    master = fds[0]
+    cid, master, msg = create_with_console(
+        bundle, ["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; read x; echo got-$x"])
+    assert msg.startswith(b"/dev/pts/"), msg
     try:
         assert bundle.ocirun("start", cid).returncode == 0
         os.write(master, b"hello\n")
@@ -742,39 +728,11 @@ def test_terminal_through_console_socket(bundle):
 
 
 def test_exec_with_tty(bundle):
-    import select
-    import socket
-    import time
     cid = run_detached(bundle)
-    path = str(bundle.dir / "exec-console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-    p = subprocess.Popen([str(OCIRUN), "--root", str(bundle.root), "exec", "-t",
-                          "--console-socket", path, cid, "sh", "-c",
-                          "test -t 1 && echo tty-ok; exit 3"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    conn, _ = srv.accept()
-    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    out = b""
-    try:
-        deadline = time.monotonic() + 10
-        while b"tty-ok" not in out and time.monotonic() < deadline:
-            if select.select([fds[0]], [], [], 0.5)[0]:
-                try:
-                    out += os.read(fds[0], 1024)
-                except OSError:
-                    break
-        # the master stays open until the process is gone: closing it
-        # hangs the terminal up (SIGHUP)
-        code = p.wait(timeout=10)
-    finally:
-        os.close(fds[0])
-    assert code == 3, p.stderr.read()
+    code, out, err = exec_with_console(bundle, cid, [cid, "sh", "-c",
+                                                     "test -t 1 && echo tty-ok; exit 3"],
+                                       b"tty-ok")
+    assert code == 3, err
     assert b"tty-ok" in out, out
     r = bundle.ocirun("exec", "-t", cid, "true")
     assert r.returncode == 1 and "--console-socket" in r.stderr
@@ -925,41 +883,13 @@ def test_seccomp_flags(bundle):
     assert r.returncode == 1 and "linux.seccomp.flags[0]" in r.stderr, r.stderr
 
 
-def _notify_listener(path, seen):
-    """Accepts one connection on path, takes the notify fd and the state,
-    and answers each notified syscall with EXDEV (until the fd closes)."""
-    import socket
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(str(path))
-    srv.listen(1)
-    srv.settimeout(20)
-
-    def serve():
-        try:
-            conn, _ = srv.accept()
-            msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
-            seen["msg"] = json.loads(msg)
-            conn.close()
-            answer_seccomp_notifications(
-                fds[0], lambda pid, nr: seen.setdefault("calls", []).append(nr))
-        except Exception as e:  # reported by the test
-            seen["error"] = repr(e)
-        finally:
-            srv.close()
-
-    import threading
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    return t
-
-
 def test_seccomp_notify_listener(bundle):
     """SCMP_ACT_NOTIFY: the notify fd goes to listenerPath with the state
     (runc's ContainerProcessState); the listener answers the container's
     mkdir with EXDEV."""
     sock = bundle.dir / "listener.sock"
     seen = {}
-    t = _notify_listener(sock, seen)
+    t = seccomp_listener(sock, seen)
     bundle.config["linux"]["seccomp"] = {
         "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(sock),
         "listenerMetadata": "hello",
@@ -972,7 +902,7 @@ def test_seccomp_notify_listener(bundle):
     assert r.returncode == 0, r.stderr
     assert "rc=1" in r.stdout and "absent" in r.stdout, (r.stdout, r.stderr)
     assert "cross-device" in r.stderr, r.stderr
-    m = seen["msg"]
+    m = seen["msgs"][0]
     assert m["fds"] == ["seccompFd"] and m["metadata"] == "hello"
     assert m["state"]["id"] == cid and m["state"]["status"] == "creating"
     assert m["pid"] == m["state"]["pid"] > 0

@@ -251,6 +251,21 @@ def test_unknown_capability_warns(bundle):
             "`CAP_FOO`, ignored") in r.stderr, r.stderr
 
 
+def test_unknown_capability_warns_once_at_create(bundle):
+    """The warning belongs to create; start and delete, which read the
+    config saved at create, say nothing more."""
+    bundle.config["process"]["capabilities"]["bounding"].append("CAP_FOO")
+    bundle.write(["true"])
+    cid = bundle.new_id()
+    r = bundle.ocirun("create", "-b", bundle.dir, cid)
+    assert r.returncode == 0 and r.stderr.count("CAP_FOO") == 1, r.stderr
+    for verb in ("start", "delete"):
+        if verb == "delete":
+            wait_for(lambda: '"stopped"' in bundle.ocirun("state", cid).stdout, 10, "stopped")
+        r = bundle.ocirun(verb, cid)
+        assert r.returncode == 0 and "warning" not in r.stderr, (verb, r.stderr)
+
+
 @pytest.mark.parametrize("key", ["maskedPaths", "readonlyPaths"])
 def test_masked_readonly_relative_refused(bundle, key):
     bundle.config["linux"][key] = ["proc/kcore"]

@@ -7,12 +7,11 @@ runc do (see test_oci_diff.py) or what the runtime-spec requires."""
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import run_detached
+from ocirun_helpers import create_with_console, run_detached, start_and_read_console
 
 pytestmark = pytest.mark.skipif(not Path("/bin/busybox").exists(),
                                 reason="busybox-static not installed")
@@ -227,35 +226,8 @@ def test_capability_outside_the_bounding_set_is_a_warning(bundle):
 def _console_text(bundle, script):
     """Runs script with process.terminal through --console-socket; returns
     what the container wrote on its terminal."""
-    import select
-    import time
-    path = str(bundle.dir / "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-    bundle.config["process"]["terminal"] = True
-    bundle.write(["sh", "-c", script + "; echo end"])
-    cid = bundle.new_id()
-    r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
-    assert r.returncode == 0, r.stderr
-    conn, _ = srv.accept()
-    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    out = b""
-    try:
-        assert bundle.ocirun("start", cid).returncode == 0
-        deadline = time.monotonic() + 10
-        while b"end" not in out and time.monotonic() < deadline:
-            if select.select([fds[0]], [], [], 0.5)[0]:
-                try:
-                    out += os.read(fds[0], 1024)
-                except OSError:
-                    break
-    finally:
-        os.close(fds[0])
-    return out.decode(errors="replace")
+    cid, master, _ = create_with_console(bundle, ["sh", "-c", script + "; echo end"])
+    return start_and_read_console(bundle, cid, master, b"end")
 
 
 CONSOLE_PROBE = "ls -l /dev/console | cut -c1; test /dev/console -ef $(tty) && echo same-console"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import OCIRUN, PREFIX, REPO, Bundle, unique
+from ocirun_helpers import OCIRUN, PREFIX, REPO, Bundle, run_to_files, unique
 
 pytestmark = pytest.mark.skipif(not Path("/bin/busybox").exists(),
                                 reason="busybox-static not installed")
@@ -54,15 +54,9 @@ class NetBundle(Bundle):
         ip(self.ns, "link", "set", self.dev, "up")
 
     def ocirun(self, *args, timeout=30):
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run(["nsenter", f"--net=/var/run/netns/{self.ns}", str(OCIRUN),
-                                "--root", str(self.root), *map(str, args)],
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
-                               timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            r.stdout, r.stderr = out.read(), err.read()
-            return r
+        """ocirun in the test's network namespace (the runtime's namespace)."""
+        return run_to_files(["nsenter", f"--net=/var/run/netns/{self.ns}", str(OCIRUN),
+                             "--root", str(self.root), *map(str, args)], timeout)
 
     def addr(self, dev):
         """`ip addr show dev` in the test's namespace ('' when there is none)."""

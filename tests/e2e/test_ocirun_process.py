@@ -9,7 +9,6 @@ import fcntl
 import json
 import os
 import select
-import socket
 import struct
 import subprocess
 import tempfile
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ocirun_helpers import CGROUP_V1, OCIRUN, PREFIX, wait_for
+from ocirun_helpers import (CGROUP_V1, OCIRUN, PREFIX, create_with_console, exec_with_console,
+                            wait_for)
 
 pytestmark = pytest.mark.skipif(not Path("/bin/busybox").exists(),
                                 reason="busybox-static not installed")
@@ -212,23 +212,9 @@ def test_memory_policy_errors(bundle):
 
 
 def test_console_size(bundle):
-    path = str(bundle.dir / "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
     (bundle.dir / "rootfs" / "bin" / "stty").symlink_to("busybox")
-    bundle.config["process"]["terminal"] = True
     bundle.config["process"]["consoleSize"] = {"height": 37, "width": 101}
-    bundle.write(["sh", "-c", "stty size; read x"])
-    cid = bundle.new_id()
-    r = bundle.ocirun("create", "-b", bundle.dir, "--console-socket", path, cid)
-    assert r.returncode == 0, r.stderr
-    conn, _ = srv.accept()
-    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    master = fds[0]
+    cid, master, _ = create_with_console(bundle, ["sh", "-c", "stty size; read x"])
     try:
         rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(master, termios.TIOCGWINSZ,
                                                              b"\0" * 8))
@@ -464,29 +450,6 @@ def test_console_size_in_exec(bundle):
                 args=["sh", "-c", "stty size; exit 3"])
     pf = bundle.dir / "process.json"
     pf.write_text(json.dumps(proc))
-    path = str(bundle.dir / "exec-console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    srv.settimeout(10)
-    p = subprocess.Popen([str(OCIRUN), "--root", str(bundle.root), "exec", "-t",
-                          "--console-socket", path, "-p", str(pf), cid],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    conn, _ = srv.accept()
-    _, fds, _, _ = socket.recv_fds(conn, 64, 1)
-    conn.close()
-    srv.close()
-    out = b""
-    try:
-        deadline = time.monotonic() + 10
-        while b"12 34" not in out and time.monotonic() < deadline:
-            if select.select([fds[0]], [], [], 0.5)[0]:
-                try:
-                    out += os.read(fds[0], 1024)
-                except OSError:
-                    break
-        assert p.wait(timeout=10) == 3, p.stderr.read()
-    finally:
-        os.close(fds[0])
+    code, out, err = exec_with_console(bundle, cid, ["-p", str(pf), cid], b"12 34")
+    assert code == 3, err
     assert b"12 34" in out, out

@@ -4,7 +4,6 @@ container, and freezing / thawing its cgroup, run as root."""
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest

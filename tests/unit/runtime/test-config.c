@@ -552,6 +552,11 @@ static void test_spec_1_2_accepts(void **state)
 	    "\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_TRACE\","
 	    "\"errnoRet\":5}]}}}");
 	assert_int_equal(c->caps[0], (1ULL << 0) | (1ULL << 5)); /* CHOWN, KILL */
+	assert_non_null(c->warnings);
+	assert_string_equal(
+	    c->warnings[0],
+	    "process.capabilities.bounding[1]: unknown capability `CAP_NOPE`, ignored");
+	assert_null(c->warnings[1]);
 	assert_string_equal(c->mounts[0].destination, "/rel/dir");
 	assert_true(c->has_exec_cpus[0] && c->has_exec_cpus[1]);
 	assert_int_equal(c->exec_cpus[0][0], 0x87);
